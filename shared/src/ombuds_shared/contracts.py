@@ -1,0 +1,68 @@
+"""Workflow contracts: names, task queues and the one input model per workflow/activity/signal."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+CASE_LIFECYCLE_WORKFLOW = "CaseLifecycle"
+WORKFLOWS_TASK_QUEUE = "ombuds-workflows"
+CASES_TASK_QUEUE = "ombuds-cases"
+NOTIFICATIONS_TASK_QUEUE = "ombuds-notifications"
+
+SEND_ACKNOWLEDGEMENT_ACTIVITY = "notifications.send_acknowledgement"
+RECORD_CASE_STATUS_ACTIVITY = "cases.record_status"
+CLOSE_CASE_SIGNAL = "close_case"
+LIFECYCLE_STATE_QUERY = "state"
+
+
+def case_workflow_id(control_number: str) -> str:
+    return f"case-{control_number}"
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CaseLifecycleInput(Contract):
+    control_number: str
+    kind: str
+    category: str
+    channel: str
+    anonymous: bool
+    # The acknowledgement needs an address; nothing else personal rides in workflow history.
+    recipient_email: EmailStr | None = None
+    recipient_name: str | None = None
+    language: str = "en"
+
+
+class SendAcknowledgement(Contract):
+    control_number: str
+    kind: str
+    recipient_email: EmailStr
+    recipient_name: str
+    language: str = "en"
+
+
+class AcknowledgementResult(Contract):
+    message_id: str
+    already_sent: bool
+    sent_at: datetime
+
+
+class RecordCaseStatus(Contract):
+    control_number: str
+    to_status: str
+    reason: str
+    # The step that asks for this change; retries of one step apply it once.
+    step: str
+
+
+class CloseCase(Contract):
+    reason: str
+
+
+class LifecycleState(Contract):
+    control_number: str
+    status: str
+    acknowledged: bool
+    acknowledgement_message_id: str | None = None

@@ -1,0 +1,95 @@
+"""Event contracts: the CloudEvents 1.0 envelope and every versioned event body.
+
+A schema change is a new `vN` model; consumers keep accepting the versions still in flight.
+"""
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+SUBMISSIONS_TOPIC = "ombuds.submissions.v1"
+CASES_TOPIC = "ombuds.cases.v1"
+REFERRALS_TOPIC = "ombuds.referrals.v1"
+NOTIFICATIONS_TOPIC = "ombuds.notifications.v1"
+REFERRALS_OUTBOUND_TOPIC = "ombuds.referrals.outbound.v1"
+ALL_TOPICS = (
+    SUBMISSIONS_TOPIC,
+    CASES_TOPIC,
+    REFERRALS_TOPIC,
+    NOTIFICATIONS_TOPIC,
+    REFERRALS_OUTBOUND_TOPIC,
+)
+
+SUBMISSION_RECEIVED_V1 = "ombuds.submission.received.v1"
+CASE_OPENED_V1 = "ombuds.case.opened.v1"
+CASE_STATUS_CHANGED_V1 = "ombuds.case.status-changed.v1"
+NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
+
+
+class CloudEvent(BaseModel):
+    """CloudEvents 1.0, structured JSON mode; `subject` is the control number."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid4()))
+    source: str
+    type: str
+    subject: str
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+
+
+class EventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SubmitterContactV1(EventBody):
+    first_name: str
+    last_name: str
+    email: EmailStr
+
+
+class SubmissionReceivedV1(EventBody):
+    control_number: str
+    kind: str
+    category: str
+    channel: str
+    anonymous: bool
+    contact: SubmitterContactV1 | None
+    narrative: str
+    incident_date: date | None
+    port_of_entry: str | None
+    language: str
+    received_at: datetime
+
+
+class CaseOpenedV1(EventBody):
+    control_number: str
+    status: str
+    opened_at: datetime
+
+
+class CaseStatusChangedV1(EventBody):
+    control_number: str
+    from_status: str
+    to_status: str
+    reason: str
+    changed_at: datetime
+
+
+class NotificationSentV1(EventBody):
+    control_number: str
+    message_id: str
+    template: str
+    channel: str
+    sent_at: datetime
+
+
+def make_event(source: str, event_type: str, body: EventBody, subject: str) -> CloudEvent:
+    return CloudEvent(
+        source=source, type=event_type, subject=subject, data=body.model_dump(mode="json")
+    )
