@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,26 @@ class _BodyTooLarge(Exception):
     pass
 
 
+async def _dependency_down(request: Request, error: Exception) -> JSONResponse:
+    log.error("%s %s: a dependency is unavailable: %r", request.method, request.url.path, error)
+    return JSONResponse(
+        status_code=503,
+        content={
+            "detail": "The service cannot complete this request right now; nothing was changed. "
+            "Please try again shortly.",
+            "code": "unavailable",
+        },
+        headers={"Retry-After": "5"},
+    )
+
+
 def install_common(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ServiceError, _service_error)
+    # A database that is down or unreachable: say so, and nothing half-done is kept (the
+    # transaction never committed).
+    for error_type in (DBAPIError, OSError, TimeoutError):
+        app.add_exception_handler(error_type, _dependency_down)
     app.add_middleware(BodySizeLimit)
 
 

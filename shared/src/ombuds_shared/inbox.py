@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
@@ -41,7 +42,8 @@ async def claim_event(
     seen = await session.scalar(select(model.event_id).where(model.event_id == event.id))
     if seen is not None:
         return False
-    session.add(model(event_id=event.id, event_type=event.type))
+    mapped: Any = model  # a mapped subclass: its constructor takes the columns
+    session.add(mapped(event_id=event.id, event_type=event.type))
     return True
 
 
@@ -64,6 +66,8 @@ class EventConsumer:
         self._topics = topics
         self._handlers = handlers
         self.handled_count = 0
+        # True while the consumer is in its group; services report it on /healthz.
+        self.connected = False
 
     async def run(self) -> None:
         while True:
@@ -71,11 +75,13 @@ class EventConsumer:
             try:
                 await ensure_topics(self._settings, self._topics)
                 await consumer.start()
+                self.connected = True
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 await asyncio.shield(self._stop(consumer))
                 raise
             except (KafkaError, OSError) as error:
+                self.connected = False
                 log.warning("%s: broker unavailable (%s); reconnecting", self._group_id, error)
                 await self._stop(consumer)
                 await asyncio.sleep(1.0)
@@ -125,7 +131,9 @@ class EventConsumer:
                     self.handled_count += 1
                     return
                 except ValidationError:
-                    log.exception("%s: event %s has an invalid body; dropped", self._group_id, event.id)
+                    log.exception(
+                        "%s: event %s has an invalid body; dropped", self._group_id, event.id
+                    )
                     return
                 except asyncio.CancelledError:
                     raise

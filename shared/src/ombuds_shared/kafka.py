@@ -1,5 +1,6 @@
 """aiokafka producers and consumers configured the same way in every service."""
 
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -38,7 +39,9 @@ def new_consumer(settings: PlatformSettings, group_id: str, *topics: str) -> AIO
     )
 
 
-async def ensure_topics(settings: PlatformSettings, topics: tuple[str, ...], partitions: int = 3) -> None:
+async def ensure_topics(
+    settings: PlatformSettings, topics: tuple[str, ...], partitions: int = 3
+) -> None:
     """Create the topics if missing, so consumers can join before the first event."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
@@ -50,9 +53,7 @@ async def ensure_topics(settings: PlatformSettings, topics: tuple[str, ...], par
             if t not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -7,6 +7,7 @@ duplicates through their inbox.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import datetime
@@ -54,8 +55,9 @@ def add_to_outbox(
     session: AsyncSession, model: type[OutboxRecordMixin], topic: str, event: CloudEvent
 ) -> None:
     """Stage `event` in the caller's transaction; the relay publishes it after commit."""
+    mapped: Any = model  # a mapped subclass: its constructor takes the columns
     session.add(
-        model(
+        mapped(
             event_id=event.id,
             topic=topic,
             message_key=event.subject,
@@ -89,6 +91,8 @@ class OutboxRelay:
         self._published_high: dict[TopicPartition, int] = {}
         self._wake = asyncio.Event()
         self.published_count = 0
+        # True while a producer is connected; services report it on /healthz.
+        self.connected = False
 
     def notify(self) -> None:
         """Wake the relay now instead of at its next poll (called after a commit)."""
@@ -113,16 +117,15 @@ class OutboxRelay:
                         request_timeout_ms=10_000,
                     )
                     await watcher.start()
+                    self.connected = True
                 if watcher is not None and loop.time() >= next_log_check:
                     await self._check_for_lost_log(watcher)
                     next_log_check = loop.time() + self._log_check_seconds
                 sent = await self._publish_batch(producer)
                 if sent == 0:
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
-                    except TimeoutError:
-                        pass
             except asyncio.CancelledError:
                 break
             except (KafkaError, OSError) as error:
@@ -134,6 +137,7 @@ class OutboxRelay:
                         except Exception:
                             log.debug("closing Kafka client failed", exc_info=True)
                 producer = watcher = None
+                self.connected = False
                 await asyncio.sleep(1.0)
         for client in (producer, watcher):
             if client is not None:
@@ -148,7 +152,8 @@ class OutboxRelay:
                 .group_by(model.topic, model.kafka_partition)
             )
             for topic, partition, offset in rows:
-                self._published_high[TopicPartition(topic, partition)] = offset
+                if partition is not None and offset is not None:
+                    self._published_high[TopicPartition(topic, partition)] = offset
 
     async def _publish_batch(self, producer: AIOKafkaProducer) -> int:
         model = self._model
@@ -159,7 +164,7 @@ class OutboxRelay:
                 .order_by(model.id)
                 .limit(self._batch_size)
             )
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.scalars(query)).all())
             if not rows:

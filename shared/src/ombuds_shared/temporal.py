@@ -1,10 +1,16 @@
 """One way to connect to Temporal: Pydantic payloads and OpenTelemetry tracing."""
 
+import asyncio
+import logging
+
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from ombuds_shared.http import UnavailableError
 from ombuds_shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
 
 
 async def connect_temporal(settings: PlatformSettings) -> Client:
@@ -14,3 +20,41 @@ async def connect_temporal(settings: PlatformSettings) -> Client:
         data_converter=pydantic_data_converter,
         interceptors=[TracingInterceptor()],
     )
+
+
+class TemporalConnection:
+    """Connects in the background and keeps trying, so a service starts before Temporal."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._connected = asyncio.Event()
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise UnavailableError("The workflow engine is not reachable yet.")
+        return self._client
+
+    async def wait(self) -> Client:
+        await self._connected.wait()
+        return self.client
+
+    async def is_healthy(self) -> bool:
+        if self._client is None:
+            return False
+        await self._client.service_client.check_health()
+        return True
+
+    async def run(self) -> None:
+        while self._client is None:
+            try:
+                self._client = await connect_temporal(self._settings)
+                self._connected.set()
+            except RuntimeError as error:
+                log.warning(
+                    "Temporal at %s not reachable (%s); retrying",
+                    self._settings.temporal_address,
+                    error,
+                )
+                await asyncio.sleep(1.0)

@@ -1,0 +1,33 @@
+"""Activities the case workflows call on the cases task queue."""
+
+from ombuds_shared.contracts import RECORD_CASE_STATUS_ACTIVITY, RecordCaseStatus
+from ombuds_shared.db import UnitOfWork
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ombuds_cases import service
+
+
+class CaseActivities:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    @activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)
+    async def record_status(self, request: RecordCaseStatus) -> bool:
+        """Apply a workflow step's status change once; True if this call applied it."""
+        async with UnitOfWork(self._session_factory) as uow:
+            try:
+                applied = await service.change_status(
+                    uow.session,
+                    request.control_number,
+                    request.to_status,
+                    request.reason,
+                    request.step,
+                )
+            except service.IllegalTransitionError as error:
+                raise ApplicationError(
+                    error.message, type="IllegalTransition", non_retryable=True
+                ) from error
+            await uow.commit()
+            return applied

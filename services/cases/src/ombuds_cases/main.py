@@ -1,0 +1,92 @@
+"""The cases service: opens cases from submissions, starts their workflows, serves staff."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import CASES_TOPIC, SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import TemporalConnection
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+
+from ombuds_cases.activities import CaseActivities
+from ombuds_cases.config import Settings
+from ombuds_cases.lifecycle import SubmissionHandler
+from ombuds_cases.models import OutboxRecord
+from ombuds_cases.router import router
+from ombuds_cases.worker import build_worker
+
+SERVICE_NAME = "ombuds-cases"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        setup_tracing(SERVICE_NAME, settings.platform)
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        temporal = TemporalConnection(settings.platform)
+        relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (CASES_TOPIC,))
+        consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-cases",
+            topics=(SUBMISSIONS_TOPIC,),
+            handlers={SUBMISSION_RECEIVED_V1: SubmissionHandler(session_factory, temporal)},
+        )
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.temporal = temporal
+        app.state.relay = relay
+        app.state.consumer = consumer
+
+        async def run_worker() -> None:
+            client = await temporal.wait()
+            await build_worker(client, CaseActivities(session_factory)).run()
+
+        tasks = [
+            asyncio.create_task(temporal.run()),
+            asyncio.create_task(relay.run()),
+            asyncio.create_task(consumer.run()),
+        ]
+        if settings.run_worker:
+            tasks.append(asyncio.create_task(run_worker()))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Ombuds cases",
+        version="1.0.0",
+        description="Cases, their status history and the staff API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_common(app)
+    app.include_router(router)
+
+    def checks() -> dict[str, HealthCheck]:
+        async def database() -> bool:
+            async with app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+
+        async def broker() -> bool:
+            return bool(app.state.relay.connected and app.state.consumer.connected)
+
+        return {"database": database, "broker": broker, "temporal": app.state.temporal.is_healthy}
+
+    add_health_route(app, checks)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    return app

@@ -1,0 +1,64 @@
+"""What cases owns: cases and their status history, plus its outbox and inbox."""
+
+from datetime import date, datetime
+
+from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
+from ombuds_shared.inbox import InboxRecordMixin
+from ombuds_shared.outbox import OutboxRecordMixin
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    control_number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    contact_first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    contact_last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    narrative: Mapped[str] = mapped_column(Text)
+    incident_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    port_of_entry: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    workflow_started: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    history: Mapped[list["StatusChange"]] = relationship(
+        back_populates="case", lazy="raise", order_by="StatusChange.id"
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+    # One change per workflow step: a retried activity finds its step already applied.
+    __table_args__ = (UniqueConstraint("case_id", "step"),)
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="history", lazy="raise")
+
+
+class OutboxRecord(OutboxRecordMixin, Base):
+    __tablename__ = "outbox"
+
+
+class InboxRecord(InboxRecordMixin, Base):
+    __tablename__ = "inbox"

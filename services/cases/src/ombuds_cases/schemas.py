@@ -1,0 +1,50 @@
+"""The staff API's view of a case."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class StatusChangeView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    reason: str
+    changed_at: datetime
+
+
+class ContactView(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+
+
+class CaseSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    control_number: str
+    kind: str
+    category: str
+    channel: str
+    status: str
+    anonymous: bool
+    received_at: datetime
+    updated_at: datetime
+
+
+class CaseDetail(CaseSummary):
+    narrative: str
+    incident_date: date | None
+    port_of_entry: str | None
+    language: str
+    contact: ContactView | None
+    workflow_id: str
+    status_history: list[StatusChangeView]
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,115 @@
+"""Case decisions: open a case from a submission, move it through its statuses."""
+
+from ombuds_shared.db import utcnow
+from ombuds_shared.events import (
+    CASE_OPENED_V1,
+    CASE_STATUS_CHANGED_V1,
+    CASES_TOPIC,
+    CaseOpenedV1,
+    CaseStatusChangedV1,
+    CloudEvent,
+    SubmissionReceivedV1,
+    make_event,
+)
+from ombuds_shared.http import ConflictError, NotFoundError
+from ombuds_shared.outbox import add_to_outbox
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ombuds_cases import repository
+from ombuds_cases.models import Case, OutboxRecord, StatusChange
+
+EVENT_SOURCE = "ombuds/cases"
+
+# The lifecycle so far; the staff workspace (issue 4) widens it.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"triage", "withdrawn", "closed"}),
+    "triage": frozenset({"closed", "withdrawn"}),
+    "closed": frozenset(),
+    "withdrawn": frozenset(),
+}
+
+
+class CaseNotFoundError(NotFoundError):
+    def __init__(self, control_number: str) -> None:
+        super().__init__(f"No case has control number {control_number}.")
+
+
+class IllegalTransitionError(ConflictError):
+    code = "illegal_transition"
+
+
+def open_case(session: AsyncSession, received: SubmissionReceivedV1) -> Case:
+    """Stage a new case in status `received`, with its first history entry and event."""
+    now = utcnow()
+    contact = received.contact
+    case = Case(
+        control_number=received.control_number,
+        kind=received.kind,
+        category=received.category,
+        channel=received.channel,
+        anonymous=received.anonymous,
+        contact_first_name=contact.first_name if contact else None,
+        contact_last_name=contact.last_name if contact else None,
+        contact_email=str(contact.email) if contact else None,
+        narrative=received.narrative,
+        incident_date=received.incident_date,
+        port_of_entry=received.port_of_entry,
+        language=received.language,
+        status="received",
+        received_at=received.received_at,
+        opened_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.add(
+        StatusChange(
+            case=case,
+            from_status=None,
+            to_status="received",
+            reason=f"{received.kind} received via {received.channel}",
+            step="opened",
+            changed_at=now,
+        )
+    )
+    body = CaseOpenedV1(control_number=case.control_number, status=case.status, opened_at=now)
+    add_event(session, make_event(EVENT_SOURCE, CASE_OPENED_V1, body, case.control_number))
+    return case
+
+
+def add_event(session: AsyncSession, event: CloudEvent) -> None:
+    add_to_outbox(session, OutboxRecord, CASES_TOPIC, event)
+
+
+async def change_status(
+    session: AsyncSession, control_number: str, to_status: str, reason: str, step: str
+) -> bool:
+    """Move the case to `to_status` once per step; False when the step was already applied."""
+    case = await repository.by_control_number(session, control_number)
+    if case is None:
+        raise CaseNotFoundError(control_number)
+    if await repository.step_applied(session, case.id, step):
+        return False
+    if to_status not in ALLOWED_TRANSITIONS.get(case.status, frozenset()):
+        raise IllegalTransitionError(f"A case in status {case.status} cannot become {to_status}.")
+    now = utcnow()
+    session.add(
+        StatusChange(
+            case_id=case.id,
+            from_status=case.status,
+            to_status=to_status,
+            reason=reason,
+            step=step,
+            changed_at=now,
+        )
+    )
+    body = CaseStatusChangedV1(
+        control_number=control_number,
+        from_status=case.status,
+        to_status=to_status,
+        reason=reason,
+        changed_at=now,
+    )
+    case.status = to_status
+    case.updated_at = now
+    add_event(session, make_event(EVENT_SOURCE, CASE_STATUS_CHANGED_V1, body, control_number))
+    return True

@@ -1,0 +1,41 @@
+"""The cases activity worker: in the service process by default, or alone for scaling out."""
+
+import asyncio
+import signal
+
+from ombuds_shared.contracts import CASES_TASK_QUEUE
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import connect_temporal
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ombuds_cases.activities import CaseActivities
+from ombuds_cases.config import Settings
+
+
+def build_worker(client: Client, activities: CaseActivities) -> Worker:
+    return Worker(client, task_queue=CASES_TASK_QUEUE, activities=[activities.record_status])
+
+
+async def _main() -> None:
+    settings = Settings()
+    setup_tracing("ombuds-cases-worker", settings.platform)
+    engine = create_engine(settings.database_url)
+    client = await connect_temporal(settings.platform)
+    worker = build_worker(client, CaseActivities(create_session_factory(engine)))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with worker:
+        await stop.wait()
+    await engine.dispose()
+
+
+def main() -> None:
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()

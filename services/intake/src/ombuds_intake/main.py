@@ -1,0 +1,82 @@
+"""The intake service: public submissions in, `submission.*` events out."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+
+from fastapi import FastAPI
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import (
+    CASE_OPENED_V1,
+    CASE_STATUS_CHANGED_V1,
+    CASES_TOPIC,
+    SUBMISSIONS_TOPIC,
+)
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+
+from ombuds_intake import service
+from ombuds_intake.config import Settings
+from ombuds_intake.models import OutboxRecord
+from ombuds_intake.router import router
+
+SERVICE_NAME = "ombuds-intake"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        setup_tracing(SERVICE_NAME, settings.platform)
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (SUBMISSIONS_TOPIC,))
+        apply = partial(service.apply_case_event, session_factory)
+        consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-intake",
+            topics=(CASES_TOPIC,),
+            handlers={CASE_OPENED_V1: apply, CASE_STATUS_CHANGED_V1: apply},
+        )
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.relay = relay
+        app.state.consumer = consumer
+        tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Ombuds intake",
+        version="1.0.0",
+        description="Takes compliments, questions, complaints, tips and comments from the public.",
+        lifespan=lifespan,
+    )
+    install_common(app)
+    app.include_router(router)
+
+    def checks() -> dict[str, HealthCheck]:
+        async def database() -> bool:
+            async with app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+
+        async def broker() -> bool:
+            return bool(app.state.relay.connected and app.state.consumer.connected)
+
+        return {"database": database, "broker": broker}
+
+    add_health_route(app, checks)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    return app

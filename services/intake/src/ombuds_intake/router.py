@@ -1,0 +1,102 @@
+"""Intake's public HTTP API."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
+from ombuds_shared.http import ServiceError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ombuds_intake import service
+from ombuds_intake.schemas import SubmissionAccepted, SubmissionRequest, SubmissionStatus
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+
+class ControlNumberTypoError(ServiceError):
+    status_code = 422
+    code = "control_number_check_failed"
+
+
+def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
+SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_factory)]
+
+
+def _canonical(control_number: str) -> str:
+    try:
+        return parse_control_number(control_number)
+    except InvalidControlNumber as error:
+        raise ControlNumberTypoError(str(error)) from error
+
+
+@router.post(
+    "/submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionAccepted,
+    responses={
+        409: {"description": "Idempotency-Key reused with a different body"},
+        413: {"description": "Body over 1 MiB"},
+        422: {"description": "Invalid submission: each error names the field and the rule"},
+        503: {"description": "Cannot accept now; nothing was stored"},
+    },
+)
+async def submit(
+    body: SubmissionRequest,
+    request: Request,
+    response: Response,
+    session_factory: SessionFactoryDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> SubmissionAccepted:
+    """Accept a submission from the public portal and issue its control number."""
+    client_ip = request.client.host if request.client else None
+    submission, created = await service.accept_submission(
+        session_factory, body, idempotency_key, client_ip
+    )
+    if created:
+        request.app.state.relay.notify()
+    else:
+        response.status_code = status.HTTP_200_OK
+    acknowledgement = (
+        "Anonymous submissions receive no response; keep your control number to refer to it."
+        if submission.anonymous
+        else "An acknowledgement with your control number is on its way to your email."
+    )
+    return SubmissionAccepted(
+        control_number=submission.control_number,
+        status=submission.status,
+        received_at=submission.received_at,
+        acknowledgement=acknowledgement,
+        status_url=f"/api/v1/submissions/{submission.control_number}/status",
+    )
+
+
+@router.get(
+    "/submissions/{control_number}/status",
+    response_model=SubmissionStatus,
+    responses={
+        404: {"description": "No submission with this number and email"},
+        422: {"description": "The control number fails its check character"},
+    },
+)
+async def submission_status(
+    control_number: Annotated[str, Path(max_length=40)],
+    x_submitter_email: Annotated[str, Header(max_length=320)],
+    session_factory: SessionFactoryDep,
+) -> SubmissionStatus:
+    """The current status, for the person who submitted it."""
+    async with session_factory() as session:
+        submission = await service.submission_status(
+            session, _canonical(control_number), x_submitter_email
+        )
+    return SubmissionStatus(
+        control_number=submission.control_number,
+        kind=submission.kind,
+        category=submission.category,
+        status=submission.status,
+        received_at=submission.received_at,
+        status_updated_at=submission.status_updated_at,
+    )

@@ -1,0 +1,166 @@
+"""Intake decisions: accept a submission once, answer status questions, follow the case."""
+
+import hashlib
+import hmac
+import json
+
+from ombuds_shared.control_numbers import new_control_number
+from ombuds_shared.db import UnitOfWork, utcnow
+from ombuds_shared.events import (
+    SUBMISSION_RECEIVED_V1,
+    SUBMISSIONS_TOPIC,
+    CaseOpenedV1,
+    CaseStatusChangedV1,
+    CloudEvent,
+    SubmissionReceivedV1,
+    SubmitterContactV1,
+    make_event,
+)
+from ombuds_shared.http import ConflictError, NotFoundError
+from ombuds_shared.inbox import claim_event
+from ombuds_shared.outbox import add_to_outbox
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ombuds_intake import repository
+from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
+from ombuds_intake.schemas import SubmissionRequest
+
+EVENT_SOURCE = "ombuds/intake"
+WEB_CHANNEL = "web"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    code = "idempotency_key_reused"
+
+
+class SubmissionNotFoundError(NotFoundError):
+    """One answer for an unknown number and a wrong email, so neither is revealed."""
+
+    def __init__(self) -> None:
+        super().__init__("No submission matches this control number and email address.")
+
+
+def fingerprint(request: SubmissionRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _new_submission(
+    request: SubmissionRequest, idempotency_key: str | None, client_ip: str | None
+) -> Submission:
+    now = utcnow()
+    return Submission(
+        control_number=new_control_number(),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint(request),
+        kind=request.kind.value,
+        category=request.category.value,
+        channel=WEB_CHANNEL,
+        anonymous=request.anonymous,
+        contact_email=request.contact.email.lower() if request.contact else None,
+        narrative=request.narrative,
+        incident_date=request.incident_date,
+        port_of_entry=request.port_of_entry,
+        language=request.language,
+        original=request.model_dump(mode="json"),
+        client_ip=client_ip,
+        privacy_act_acknowledged_at=now,
+        received_at=now,
+        status="received",
+        status_updated_at=now,
+    )
+
+
+def _received_event(submission: Submission, request: SubmissionRequest) -> CloudEvent:
+    contact = request.contact
+    body = SubmissionReceivedV1(
+        control_number=submission.control_number,
+        kind=submission.kind,
+        category=submission.category,
+        channel=submission.channel,
+        anonymous=submission.anonymous,
+        contact=SubmitterContactV1(
+            first_name=contact.first_name, last_name=contact.last_name, email=contact.email
+        )
+        if contact
+        else None,
+        narrative=submission.narrative,
+        incident_date=submission.incident_date,
+        port_of_entry=submission.port_of_entry,
+        language=submission.language,
+        received_at=submission.received_at,
+    )
+    return make_event(EVENT_SOURCE, SUBMISSION_RECEIVED_V1, body, submission.control_number)
+
+
+async def _replay(
+    session: AsyncSession, idempotency_key: str, request: SubmissionRequest
+) -> Submission | None:
+    existing = await repository.by_idempotency_key(session, idempotency_key)
+    if existing is not None and existing.request_fingerprint != fingerprint(request):
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was already used for a different submission."
+        )
+    return existing
+
+
+async def accept_submission(
+    session_factory: async_sessionmaker[AsyncSession],
+    request: SubmissionRequest,
+    idempotency_key: str | None,
+    client_ip: str | None,
+) -> tuple[Submission, bool]:
+    """Store the submission and its `submission.received` event in one transaction.
+
+    Returns the submission and whether it is new (False when the Idempotency-Key repeats).
+    """
+    for _attempt in range(3):
+        async with UnitOfWork(session_factory) as uow:
+            if idempotency_key is not None:
+                existing = await _replay(uow.session, idempotency_key, request)
+                if existing is not None:
+                    return existing, False
+            submission = _new_submission(request, idempotency_key, client_ip)
+            uow.session.add(submission)
+            add_to_outbox(
+                uow.session, OutboxRecord, SUBMISSIONS_TOPIC, _received_event(submission, request)
+            )
+            try:
+                await uow.commit()
+            except IntegrityError:
+                # A concurrent request with the same key won, or (rarely) the control number
+                # was taken: look again.
+                continue
+            return submission, True
+    raise ConflictError("The submission could not be stored; please retry.")
+
+
+async def submission_status(session: AsyncSession, control_number: str, email: str) -> Submission:
+    """The submission, only if `email` is the one it was submitted with."""
+    submission = await repository.by_control_number(session, control_number)
+    if submission is None or submission.contact_email is None:
+        raise SubmissionNotFoundError()
+    if not hmac.compare_digest(submission.contact_email, email.strip().lower()):
+        raise SubmissionNotFoundError()
+    return submission
+
+
+async def apply_case_event(
+    session_factory: async_sessionmaker[AsyncSession], event: CloudEvent
+) -> None:
+    """Follow the case's status so the submitter can ask intake for it."""
+    if event.type.startswith("ombuds.case.opened."):
+        opened = CaseOpenedV1.model_validate(event.data)
+        status, changed_at = opened.status, opened.opened_at
+    else:
+        changed = CaseStatusChangedV1.model_validate(event.data)
+        status, changed_at = changed.to_status, changed.changed_at
+    async with UnitOfWork(session_factory) as uow:
+        if not await claim_event(uow.session, InboxRecord, event):
+            return
+        submission = await repository.by_control_number(uow.session, event.subject)
+        if submission is not None and changed_at >= submission.status_updated_at:
+            submission.status = status
+            submission.status_updated_at = changed_at
+        await uow.commit()

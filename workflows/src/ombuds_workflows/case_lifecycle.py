@@ -1,0 +1,100 @@
+"""CaseLifecycle: one workflow per case, from acknowledgement to closure.
+
+Deterministic code only: time, ids and waiting come from `workflow`, all I/O is in activities
+that live in the service owning the data and run on that service's task queue.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from ombuds_shared.contracts import (
+        CASE_LIFECYCLE_WORKFLOW,
+        CASES_TASK_QUEUE,
+        CLOSE_CASE_SIGNAL,
+        LIFECYCLE_STATE_QUERY,
+        NOTIFICATIONS_TASK_QUEUE,
+        RECORD_CASE_STATUS_ACTIVITY,
+        SEND_ACKNOWLEDGEMENT_ACTIVITY,
+        AcknowledgementResult,
+        CaseLifecycleInput,
+        CloseCase,
+        LifecycleState,
+        RecordCaseStatus,
+        SendAcknowledgement,
+    )
+
+# SMTP servers and databases come back; keep trying, but not faster than every 30 s.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)
+
+
+@workflow.defn(name=CASE_LIFECYCLE_WORKFLOW)
+class CaseLifecycle:
+    def __init__(self) -> None:
+        self._status = "received"
+        self._acknowledgement_id: str | None = None
+        self._close: CloseCase | None = None
+        self._control_number = ""
+
+    @workflow.run
+    async def run(self, request: CaseLifecycleInput) -> LifecycleState:
+        self._control_number = request.control_number
+        if not request.anonymous and request.recipient_email is not None:
+            receipt = await workflow.execute_activity(
+                SEND_ACKNOWLEDGEMENT_ACTIVITY,
+                SendAcknowledgement(
+                    control_number=request.control_number,
+                    kind=request.kind,
+                    recipient_email=request.recipient_email,
+                    recipient_name=request.recipient_name or "",
+                    language=request.language,
+                ),
+                result_type=AcknowledgementResult,
+                task_queue=NOTIFICATIONS_TASK_QUEUE,
+                start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._acknowledgement_id = receipt.message_id
+            reason = "acknowledgement sent to the submitter"
+        else:
+            # PIA 2.1: anonymous submitters get no response.
+            reason = "anonymous submission: no acknowledgement is sent"
+        await self._record("triage", reason, step="acknowledged")
+
+        await workflow.wait_condition(lambda: self._close is not None)
+        assert self._close is not None
+        await self._record("closed", self._close.reason, step="closed")
+        return self.state()
+
+    async def _record(self, to_status: str, reason: str, step: str) -> None:
+        await workflow.execute_activity(
+            RECORD_CASE_STATUS_ACTIVITY,
+            RecordCaseStatus(
+                control_number=self._control_number, to_status=to_status, reason=reason, step=step
+            ),
+            result_type=bool,
+            task_queue=CASES_TASK_QUEUE,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._status = to_status
+
+    @workflow.signal(name=CLOSE_CASE_SIGNAL)
+    def close_case(self, request: CloseCase) -> None:
+        self._close = request
+
+    @workflow.query(name=LIFECYCLE_STATE_QUERY)
+    def state(self) -> LifecycleState:
+        return LifecycleState(
+            control_number=self._control_number,
+            status=self._status,
+            acknowledged=self._acknowledgement_id is not None,
+            acknowledgement_message_id=self._acknowledgement_id,
+        )
