@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from pydantic import BaseModel, ConfigDict
 
 CASE_LIFECYCLE_WORKFLOW = "CaseLifecycle"
 WORKFLOWS_TASK_QUEUE = "ombuds-workflows"
@@ -30,7 +30,7 @@ class CaseLifecycleInput(Contract):
     channel: str
     anonymous: bool
     # The acknowledgement needs an address; nothing else personal rides in workflow history.
-    recipient_email: EmailStr | None = None
+    recipient_email: str | None = None
     recipient_name: str | None = None
     language: str = "en"
 
@@ -38,7 +38,7 @@ class CaseLifecycleInput(Contract):
 class SendAcknowledgement(Contract):
     control_number: str
     kind: str
-    recipient_email: EmailStr
+    recipient_email: str
     recipient_name: str
     language: str = "en"
 

@@ -101,11 +101,10 @@ class UnitOfWork:
 
     async def __aexit__(self, *exc_info: object) -> None:
         assert self._session is not None
-        try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
-            self._session = None
+        # close() rolls back anything uncommitted without expiring what was loaded, so the
+        # objects a service returns stay readable after the unit of work ends.
+        await self._session.close()
+        self._session = None
 
     async def commit(self) -> None:
         await self.session.commit()

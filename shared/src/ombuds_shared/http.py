@@ -55,7 +55,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
         {
-            "field": _field_name(item.get("loc", ())),
+            # A JSON syntax error's location is a character offset, not a field.
+            "field": "body"
+            if item.get("type") == "json_invalid"
+            else _field_name(item.get("loc", ())),
             "rule": item.get("type", "invalid"),
             "message": item.get("msg", "invalid value"),
         }

@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 from opentelemetry import trace
 from sqlalchemy import JSON, Index, Integer, String, Text, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -101,47 +102,64 @@ class OutboxRelay:
     async def run(self) -> None:
         producer: AIOKafkaProducer | None = None
         watcher: AIOKafkaConsumer | None = None
-        await self._load_high_marks()
         loop = asyncio.get_running_loop()
         next_log_check = 0.0
-        while True:
-            try:
-                if producer is None:
-                    await ensure_topics(self._settings, self._topics)
-                    producer = new_producer(self._settings)
-                    await producer.start()
-                    watcher = AIOKafkaConsumer(
-                        bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                        enable_auto_commit=False,
-                        metadata_max_age_ms=2_000,
-                        request_timeout_ms=10_000,
-                    )
-                    await watcher.start()
-                    self.connected = True
-                if watcher is not None and loop.time() >= next_log_check:
-                    await self._check_for_lost_log(watcher)
-                    next_log_check = loop.time() + self._log_check_seconds
-                sent = await self._publish_batch(producer)
-                if sent == 0:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
-            except asyncio.CancelledError:
-                break
-            except (KafkaError, OSError) as error:
-                log.warning("outbox relay: broker unavailable (%s); retrying", error)
-                for client in (producer, watcher):
-                    if client is not None:
-                        try:
-                            await asyncio.wait_for(client.stop(), 5)
-                        except Exception:
-                            log.debug("closing Kafka client failed", exc_info=True)
-                producer = watcher = None
-                self.connected = False
-                await asyncio.sleep(1.0)
+        high_marks_loaded = False
+        try:
+            while True:
+                try:
+                    if not high_marks_loaded:
+                        await self._load_high_marks()
+                        high_marks_loaded = True
+                    if producer is None or watcher is None:
+                        producer, watcher = await self._connect()
+                    if loop.time() >= next_log_check:
+                        await self._check_for_lost_log(watcher)
+                        next_log_check = loop.time() + self._log_check_seconds
+                    if await self._publish_batch(producer) == 0:
+                        self._wake.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
+                except DBAPIError as error:
+                    log.warning("outbox relay: database unavailable (%s); retrying", error)
+                    await asyncio.sleep(1.0)
+                except (KafkaError, OSError) as error:
+                    log.warning("outbox relay: broker unavailable (%s); retrying", error)
+                    await self._close(producer, watcher)
+                    producer = watcher = None
+                    await asyncio.sleep(1.0)
+        finally:
+            await self._close(producer, watcher)
+
+    async def _connect(self) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
+        await ensure_topics(self._settings, self._topics)
+        producer = new_producer(self._settings)
+        # A group-less consumer, only to ask the broker for each partition's end offset.
+        watcher = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+            metadata_max_age_ms=2_000,
+            request_timeout_ms=10_000,
+        )
+        try:
+            await producer.start()
+            await watcher.start()
+        except BaseException:
+            await self._close(producer, watcher)
+            raise
+        self.connected = True
+        return producer, watcher
+
+    async def _close(
+        self, producer: AIOKafkaProducer | None, watcher: AIOKafkaConsumer | None
+    ) -> None:
+        self.connected = False
         for client in (producer, watcher):
             if client is not None:
-                await client.stop()
+                try:
+                    await asyncio.wait_for(client.stop(), 5)
+                except Exception:
+                    log.debug("closing a Kafka client failed", exc_info=True)
 
     async def _load_high_marks(self) -> None:
         model = self._model

@@ -1,0 +1,43 @@
+# Ombuds: `make run` starts the whole system, `make test` runs every test.
+# Both install what is missing first (uv, then the locked dependencies into .venv).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install run test lint unit integration e2e bench clean
+
+help:
+	@echo "make run    - install, then start everything (Ctrl-C stops it)"
+	@echo "make test   - install, then lint, type-check and run every test"
+	@echo "make bench  - throughput and latency figures against PostgreSQL"
+	@echo "make lint   - ruff, mypy and the import contracts only"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run --frozen python -m ombuds_devstack run
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy .
+	$(UV) run --frozen lint-imports
+
+unit: install
+	$(UV) run --frozen pytest -m "not integration and not e2e"
+
+test: lint
+	$(UV) run --frozen pytest
+
+bench: install
+	$(UV) run --frozen python -m bench
+
+clean:
+	rm -rf .data .bench

@@ -1,0 +1,127 @@
+"""Temporal activities hosted by notifications; each is idempotent, keyed by case and step."""
+
+import asyncio
+from collections.abc import Callable
+
+import aiosmtplib
+from ombuds_shared.contracts import (
+    SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    AcknowledgementResult,
+    SendAcknowledgement,
+)
+from ombuds_shared.db import UnitOfWork
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ombuds_notifications import service
+from ombuds_notifications.config import Settings
+from ombuds_notifications.rendering import ACKNOWLEDGEMENT, RenderedMessage, render
+from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, SmtpServer, send_email
+
+_HEARTBEAT_STEP_SECONDS = 0.2
+
+
+class NotificationActivities:
+    """The send activities; `on_commit` wakes the outbox relay after a message is recorded."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._settings = settings
+        self._smtp = SmtpServer.from_url(settings.smtp_url)
+        self._on_commit = on_commit
+
+    @activity.defn(name=SEND_ACKNOWLEDGEMENT_ACTIVITY)
+    async def send_acknowledgement(self, request: SendAcknowledgement) -> AcknowledgementResult:
+        """Email the acknowledgement once, however often Temporal retries this activity."""
+        rendered = render(
+            ACKNOWLEDGEMENT,
+            request.language,
+            control_number=request.control_number,
+            recipient_name=request.recipient_name,
+            kind=request.kind,
+            status_url=self._settings.status_url,
+        )
+        claim = await self._claim(request, rendered)
+        message = claim.message
+        if claim.already_sent:
+            assert message.sent_at is not None
+            activity.logger.info("acknowledgement %s was already sent", message.message_id)
+            return AcknowledgementResult(
+                message_id=message.message_id, already_sent=True, sent_at=message.sent_at
+            )
+        await self._fault_pause()
+        outgoing = OutgoingEmail(
+            message_id=message.message_id,
+            control_number=request.control_number,
+            sender=self._settings.sender,
+            recipient=message.recipient,
+            recipient_name=request.recipient_name,
+            language=rendered.language,
+            subject=rendered.subject,
+            body=rendered.body,
+        )
+        try:
+            await send_email(self._smtp, outgoing)
+        except RecipientRefusedError as error:
+            await self._record_failure(message.message_id, str(error), permanent=True)
+            raise ApplicationError(
+                f"the mail server permanently refused the recipient (SMTP {error.code})",
+                type="RecipientRefused",
+                non_retryable=True,
+            ) from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self._record_failure(
+                message.message_id, f"{type(error).__name__}: {error}", permanent=False
+            )
+            raise
+        async with UnitOfWork(self._session_factory) as uow:
+            sent = await service.mark_sent(uow.session, message.message_id)
+            await uow.commit()
+        if self._on_commit is not None:
+            self._on_commit()
+        assert sent.sent_at is not None
+        activity.logger.info("acknowledgement %s sent", sent.message_id)
+        return AcknowledgementResult(
+            message_id=sent.message_id, already_sent=False, sent_at=sent.sent_at
+        )
+
+    async def _claim(
+        self, request: SendAcknowledgement, rendered: RenderedMessage
+    ) -> service.Claim:
+        # Two attempts can race (a timed-out attempt still running beside its retry): the
+        # unique idempotency key lets one insert win and the other resume that row.
+        for _ in range(3):
+            async with UnitOfWork(self._session_factory) as uow:
+                claim = await service.claim_message(
+                    uow.session,
+                    service.acknowledgement_key(request.control_number),
+                    request.control_number,
+                    str(request.recipient_email),
+                    rendered,
+                )
+                try:
+                    await uow.commit()
+                except IntegrityError:
+                    continue
+                return claim
+        raise ApplicationError("could not record the message; will retry", type="ClaimConflict")
+
+    async def _record_failure(self, message_id: str, error: str, permanent: bool) -> None:
+        async with UnitOfWork(self._session_factory) as uow:
+            await service.record_failure(uow.session, message_id, error, permanent)
+            await uow.commit()
+
+    async def _fault_pause(self) -> None:
+        remaining = self._settings.fault_pause_before_send_seconds
+        while remaining > 0:
+            activity.heartbeat()
+            step = min(_HEARTBEAT_STEP_SECONDS, remaining)
+            await asyncio.sleep(step)
+            remaining -= step

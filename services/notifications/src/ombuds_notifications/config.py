@@ -1,0 +1,27 @@
+"""Notifications settings, read from `NOTIFICATIONS_*` environment variables."""
+
+from ombuds_shared.settings import PlatformSettings
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NOTIFICATIONS_", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = "sqlite:///.data/notifications.db"
+    # smtp://user:pass@host:port, smtps:// for implicit TLS, `?starttls=true|false` to force.
+    smtp_url: str = Field(
+        "smtp://127.0.0.1:1025",
+        validation_alias=AliasChoices("NOTIFICATIONS_SMTP_URL", "SMTP_URL"),
+    )
+    sender: str = "Ombuds <no-reply@ombuds.localhost>"
+    # Where the acknowledgement sends people to check their status; without it the text
+    # names the portal without a link.
+    status_url: str | None = None
+    run_worker: bool = True
+    # Test hook: the activity waits this long (heartbeating) between claiming and sending,
+    # so a test can kill the worker in the middle of an attempt.
+    fault_pause_before_send_seconds: float = 0.0
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -1,0 +1,125 @@
+"""The notifications service: hosts the send activities, keeps the delivery log, announces sends.
+
+`uvicorn ombuds_notifications.main:create_app --factory`
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import NOTIFICATIONS_TOPIC
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ombuds_notifications.activities import NotificationActivities
+from ombuds_notifications.config import Settings
+from ombuds_notifications.models import OutboxRecord
+from ombuds_notifications.router import router
+from ombuds_notifications.worker import SERVICE_NAME, build_worker, connect_when_up
+
+log = logging.getLogger(__name__)
+_WORKER_RESTART_SECONDS = 1.0
+
+
+@dataclass
+class _Runtime:
+    """What the lifespan opened, for the health checks to look at."""
+
+    engine: AsyncEngine
+    relay: OutboxRelay
+    temporal: Client | None = None
+    worker: Worker | None = None
+
+
+async def _run_temporal(
+    runtime: _Runtime, settings: Settings, activities: NotificationActivities
+) -> None:
+    # The service starts without Temporal and reports it down until the connection is made.
+    runtime.temporal = await connect_when_up(settings.platform)
+    if not settings.run_worker:
+        return
+    while True:
+        runtime.worker = build_worker(runtime.temporal, activities)
+        try:
+            # Cancelling this task shuts the worker down gracefully (see Worker.run).
+            await runtime.worker.run()
+        except Exception:
+            log.exception("notifications worker failed; restarting it")
+        await asyncio.sleep(_WORKER_RESTART_SECONDS)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    state: dict[str, _Runtime] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        setup_tracing(SERVICE_NAME, settings.platform)
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        relay = OutboxRelay(
+            session_factory, OutboxRecord, settings.platform, topics=(NOTIFICATIONS_TOPIC,)
+        )
+        activities = NotificationActivities(session_factory, settings, on_commit=relay.notify)
+        runtime = _Runtime(engine=engine, relay=relay)
+        state["runtime"] = runtime
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.relay = relay
+        tasks = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(_run_temporal(runtime, settings, activities), name="temporal"),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
+            state.pop("runtime", None)
+
+    app = FastAPI(
+        title="Ombuds notifications",
+        version="1.0.0",
+        description="Sends acknowledgements and other messages; keeps the delivery log.",
+        lifespan=lifespan,
+    )
+    install_common(app)
+    app.include_router(router)
+
+    def checks() -> dict[str, HealthCheck]:
+        runtime = state.get("runtime")
+
+        async def database() -> bool:
+            if runtime is None:
+                return False
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+
+        async def temporal() -> bool:
+            if runtime is None or runtime.temporal is None:
+                return False
+            if settings.run_worker and (runtime.worker is None or not runtime.worker.is_running):
+                return False
+            return await runtime.temporal.service_client.check_health()
+
+        async def broker() -> bool:
+            return runtime is not None and runtime.relay.connected
+
+        return {"database": database, "temporal": temporal, "broker": broker}
+
+    add_health_route(app, checks)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    return app

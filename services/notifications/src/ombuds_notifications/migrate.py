@@ -1,0 +1,17 @@
+"""`python -m ombuds_notifications.migrate`: bring the delivery log to the latest schema."""
+
+from pathlib import Path
+
+from ombuds_shared.migrations import upgrade_to_head
+
+from ombuds_notifications.config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def main() -> None:
+    upgrade_to_head(MIGRATIONS, Settings().database_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+from alembic import context
+from ombuds_notifications.models import Base
+from ombuds_shared.migrations import run_env
+
+run_env(context, Base.metadata)

@@ -1,0 +1,29 @@
+"""The delivery log as the HTTP API shows it."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    control_number: str
+    template: str
+    language: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    total: int
+    limit: int
+    offset: int

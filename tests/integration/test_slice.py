@@ -1,0 +1,153 @@
+"""The slice on real parts: intake -> Kafka -> cases -> Temporal -> notifications -> SMTP."""
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, LifecycleState, case_workflow_id
+from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import connect_temporal
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from support.infra import (
+    Infra,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_reachable,
+)
+from support.system import STAFF, System, eventually, running_system, sqlite_urls
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "submissions"
+SERVICES = ("intake", "cases", "notifications")
+
+
+def example(kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((EXAMPLES / f"{kind}.json").read_text())
+    return body
+
+
+@pytest.fixture(scope="module")
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    setup_tracing("ombuds-tests", PlatformSettings(), exporter)
+    return exporter
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], scope="module")
+async def system(
+    request: pytest.FixtureRequest,
+    infra: Infra,
+    tmp_path_factory: pytest.TempPathFactory,
+    spans: InMemorySpanExporter,
+) -> AsyncIterator[System]:
+    if request.param == "sqlite":
+        urls = sqlite_urls(tmp_path_factory.mktemp("slice"))
+    elif not postgres_reachable():
+        pytest.skip("PostgreSQL is not reachable")
+    else:
+        urls = {svc: await create_postgres_database(f"ombuds_slice_{svc}") for svc in SERVICES}
+    try:
+        async with running_system(infra, urls) as running:
+            yield running
+    finally:
+        if request.param == "postgresql":
+            for url in urls.values():
+                await drop_postgres_database(url)
+
+
+async def case_for(system: System, number: str) -> dict[str, Any] | None:
+    response = await system.cases.get(f"/api/v1/cases/{number}", headers=STAFF)
+    if response.status_code != 200 or response.json()["status"] != "triage":
+        return None
+    case: dict[str, Any] = response.json()
+    return case
+
+
+async def test_complaint_travels_to_an_acknowledgement_email(system: System) -> None:
+    accepted = await system.intake.post("/api/v1/submissions", json=example("complaint"))
+    assert accepted.status_code == 201
+    number = accepted.json()["control_number"]
+
+    case = await eventually(lambda: case_for(system, number))
+    assert [h["to_status"] for h in case["status_history"]] == ["received", "triage"]
+    assert case["workflow_id"] == case_workflow_id(number)
+
+    emails = await eventually(lambda: _as_async(system.emails_for(number)))
+    assert len(emails) == 1
+    assert emails[0]["To"] == "Maria Lopez <maria.lopez@example.org>"
+    assert number in emails[0].get_content()
+
+    log = await system.notifications.get(
+        "/api/v1/messages", params={"recipient": "maria.lopez@example.org"}
+    )
+    assert [(m["control_number"], m["status"]) for m in log.json()["items"]] == [(number, "sent")]
+
+    async def status_is_triage() -> bool:
+        status = await system.intake.get(
+            f"/api/v1/submissions/{number}/status",
+            headers={"X-Submitter-Email": "maria.lopez@example.org"},
+        )
+        return status.json().get("status") == "triage"
+
+    await eventually(status_is_triage)
+
+    client = await connect_temporal(system.infra.platform)
+    state = await client.get_workflow_handle(case_workflow_id(number)).query(
+        LIFECYCLE_STATE_QUERY, result_type=LifecycleState
+    )
+    assert state.acknowledged
+    assert state.status == "triage"
+
+
+async def test_anonymous_tip_opens_a_case_and_sends_nothing(system: System) -> None:
+    accepted = await system.intake.post("/api/v1/submissions", json=example("tip"))
+    number = accepted.json()["control_number"]
+    case = await eventually(lambda: case_for(system, number))
+    assert case["contact"] is None
+    assert "anonymous" in case["status_history"][-1]["reason"]
+    assert system.emails_for(number) == []
+
+
+async def test_one_trace_follows_a_submission_to_its_email(
+    system: System, spans: InMemorySpanExporter
+) -> None:
+    accepted = await system.intake.post("/api/v1/submissions", json=example("compliment"))
+    number = accepted.json()["control_number"]
+    await eventually(lambda: _as_async(system.emails_for(number)))
+
+    def trace_of_submission() -> list[str] | None:
+        finished = spans.get_finished_spans()
+        consumed = [
+            s
+            for s in finished
+            if s.name == "consume ombuds.submission.received.v1"
+            and (s.attributes or {}).get("ombuds.control_number") == number
+        ]
+        if not consumed or consumed[0].context is None:
+            return None
+        trace_id = consumed[0].context.trace_id
+        names = [
+            s.name for s in finished if s.context is not None and s.context.trace_id == trace_id
+        ]
+        return (
+            names if "smtp.send" in names and "RunActivity:cases.record_status" in names else None
+        )
+
+    names = await eventually(lambda: _as_async(trace_of_submission()))
+    for expected in (
+        "POST /api/v1/submissions",
+        "consume ombuds.submission.received.v1",
+        "StartWorkflow:CaseLifecycle",
+        "RunWorkflow:CaseLifecycle",
+        "StartActivity:notifications.send_acknowledgement",
+        "RunActivity:notifications.send_acknowledgement",
+        "smtp.send",
+        "RunActivity:cases.record_status",
+    ):
+        assert expected in names, f"{expected} missing from the trace: {sorted(set(names))}"
+
+
+async def _as_async(value: Any) -> Any:
+    return value

@@ -1,0 +1,224 @@
+"""Intake's HTTP API on a real database (SQLite and PostgreSQL) and the real broker."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from ombuds_intake.config import Settings
+from ombuds_intake.main import create_app
+from ombuds_intake.migrate import MIGRATIONS
+from ombuds_intake.models import OutboxRecord, Submission
+from ombuds_shared.control_numbers import parse_control_number
+from ombuds_shared.db import create_session_factory
+from ombuds_shared.events import SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
+from ombuds_shared.migrations import upgrade_to_head
+from sqlalchemy import func, select
+from support.infra import Infra
+
+EXAMPLES = Path(__file__).parents[3] / "examples" / "submissions"
+
+
+def complaint(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((EXAMPLES / "complaint.json").read_text())
+    body.update(changes)
+    return body
+
+
+@pytest.fixture(scope="module")
+async def intake(database_url: str, infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, database_url)
+    app = create_app(Settings(database_url=database_url, platform=infra.platform))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake"
+        ) as client,
+    ):
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def stored(client: httpx.AsyncClient) -> tuple[int, int]:
+    """How many submissions and outbox rows the service's database holds (tests share it)."""
+    factory = create_session_factory(client.app.state.engine)  # type: ignore[attr-defined]
+    async with factory() as session:
+        submissions = await session.scalar(select(func.count()).select_from(Submission))
+        outbox = await session.scalar(select(func.count()).select_from(OutboxRecord))
+    return int(submissions or 0), int(outbox or 0)
+
+
+async def test_accepts_a_complaint_and_stages_its_event(intake: httpx.AsyncClient) -> None:
+    before = await stored(intake)
+    response = await intake.post("/api/v1/submissions", json=complaint())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert parse_control_number(body["control_number"]) == body["control_number"]
+    assert body["status"] == "received"
+    assert await stored(intake) == (before[0] + 1, before[1] + 1)
+    factory = create_session_factory(intake.app.state.engine)  # type: ignore[attr-defined]
+    async with factory() as session:
+        row = await session.scalar(
+            select(OutboxRecord).where(OutboxRecord.message_key == body["control_number"])
+        )
+        submission = await session.scalar(
+            select(Submission).where(Submission.control_number == body["control_number"])
+        )
+    assert row is not None
+    assert submission is not None
+    assert (row.topic, row.event_type, row.message_key) == (
+        SUBMISSIONS_TOPIC,
+        SUBMISSION_RECEIVED_V1,
+        body["control_number"],
+    )
+    assert json.loads(row.payload)["data"]["contact"]["email"] == "maria.lopez@example.org"
+    assert submission.client_ip is not None
+    assert submission.original["narrative"].startswith("At the checkpoint")
+
+
+async def test_same_idempotency_key_returns_same_control_number(intake: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": f"portal-retry-{uuid.uuid4()}"}
+    before = await stored(intake)
+    first = await intake.post("/api/v1/submissions", json=complaint(), headers=headers)
+    second = await intake.post("/api/v1/submissions", json=complaint(), headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["control_number"] == second.json()["control_number"]
+    assert await stored(intake) == (before[0] + 1, before[1] + 1)
+
+
+async def test_idempotency_key_with_another_body_is_refused(intake: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": f"portal-retry-{uuid.uuid4()}"}
+    await intake.post("/api/v1/submissions", json=complaint(), headers=headers)
+    other = await intake.post(
+        "/api/v1/submissions",
+        json=complaint(narrative="Something else entirely happened."),
+        headers=headers,
+    )
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+
+
+def rules(response: httpx.Response) -> set[tuple[str, str]]:
+    assert response.status_code == 422, response.text
+    return {(error["field"], error["rule"]) for error in response.json()["errors"]}
+
+
+async def test_each_invalid_field_is_named_with_its_rule(intake: httpx.AsyncClient) -> None:
+    before = await stored(intake)
+    body = complaint(kind="rant", incident_date="yesterday", narrative="short")
+    del body["privacy_act_acknowledged"]
+    body["contact"]["email"] = "not-an-email"
+    response = await intake.post("/api/v1/submissions", json=body)
+    assert rules(response) >= {
+        ("kind", "enum"),
+        ("incident_date", "date_from_datetime_parsing"),
+        ("narrative", "string_too_short"),
+        ("privacy_act_acknowledged", "missing"),
+        ("contact.email", "value_error"),
+    }
+    assert await stored(intake) == before
+
+
+async def test_complaint_needs_date_and_port(intake: httpx.AsyncClient) -> None:
+    body = complaint()
+    del body["incident_date"], body["port_of_entry"]
+    assert rules(await intake.post("/api/v1/submissions", json=body)) == {
+        ("incident_date", "required_for_complaint"),
+        ("port_of_entry", "required_for_complaint"),
+    }
+
+
+async def test_privacy_act_must_be_acknowledged(intake: httpx.AsyncClient) -> None:
+    response = await intake.post(
+        "/api/v1/submissions", json=complaint(privacy_act_acknowledged=False)
+    )
+    assert rules(response) == {("privacy_act_acknowledged", "literal_error")}
+
+
+async def test_unknown_fields_are_rejected_not_stored(intake: httpx.AsyncClient) -> None:
+    before = await stored(intake)
+    response = await intake.post("/api/v1/submissions", json=complaint(passport_number="X1234567"))
+    assert rules(response) == {("passport_number", "extra_forbidden")}
+    assert await stored(intake) == before
+
+
+async def test_anonymous_submission_carries_no_contact(intake: httpx.AsyncClient) -> None:
+    response = await intake.post("/api/v1/submissions", json=complaint(anonymous=True))
+    assert rules(response) == {("contact", "forbidden_when_anonymous")}
+    body = complaint(anonymous=True)
+    del body["contact"]
+    accepted = await intake.post("/api/v1/submissions", json=body)
+    assert accepted.status_code == 201
+    assert "no response" in accepted.json()["acknowledgement"]
+
+
+async def test_malformed_json_is_a_422(intake: httpx.AsyncClient) -> None:
+    response = await intake.post(
+        "/api/v1/submissions",
+        content=b'{"kind": "complaint",',
+        headers={"content-type": "application/json"},
+    )
+    assert rules(response) == {("body", "json_invalid")}
+
+
+async def test_body_over_one_mebibyte_is_a_413(intake: httpx.AsyncClient) -> None:
+    before = await stored(intake)
+    response = await intake.post(
+        "/api/v1/submissions", json=complaint(narrative="x" * (1024 * 1024 + 1))
+    )
+    assert response.status_code == 413
+    assert await stored(intake) == before
+
+
+async def test_status_for_the_submitter_only(intake: httpx.AsyncClient) -> None:
+    number = (await intake.post("/api/v1/submissions", json=complaint())).json()["control_number"]
+    url = f"/api/v1/submissions/{number}/status"
+    mine = await intake.get(url, headers={"X-Submitter-Email": "Maria.Lopez@example.org"})
+    assert mine.status_code == 200
+    assert mine.json()["status"] == "received"
+    wrong_email = await intake.get(url, headers={"X-Submitter-Email": "someone@example.org"})
+    unknown = await intake.get(
+        "/api/v1/submissions/OMB-00000-00000-0/status",
+        headers={"X-Submitter-Email": "maria.lopez@example.org"},
+    )
+    assert wrong_email.status_code == unknown.status_code == 404
+    assert wrong_email.json() == unknown.json()
+
+
+async def test_mistyped_control_number_says_check_the_number(intake: httpx.AsyncClient) -> None:
+    number = (await intake.post("/api/v1/submissions", json=complaint())).json()["control_number"]
+    data = number.replace("-", "")[3:-1]
+    swapped = (
+        data[1] + data[0] + data[2:]
+        if data[0] != data[1]
+        else data[:-1] + ("0" if data[-1] != "0" else "1")
+    )
+    typo = f"OMB-{swapped[:5]}-{swapped[5:]}-{number[-1]}"
+    response = await intake.get(
+        f"/api/v1/submissions/{typo}/status",
+        headers={"X-Submitter-Email": "maria.lopez@example.org"},
+    )
+    assert response.status_code == 422
+    assert "check" in response.json()["detail"]
+
+
+async def test_database_outage_is_a_503_and_stores_nothing(infra: Infra) -> None:
+    app = create_app(
+        Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere", platform=infra.platform)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake"
+        ) as client,
+    ):
+        response = await client.post("/api/v1/submissions", json=complaint())
+        health = await client.get("/healthz")
+    assert response.status_code == 503
+    assert "nothing was changed" in response.json()["detail"]
+    assert health.status_code == 503
+    assert health.json()["checks"]["database"] == "down"

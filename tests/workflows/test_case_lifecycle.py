@@ -1,0 +1,138 @@
+"""CaseLifecycle on the time-skipping test server, with activities mocked by name."""
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from ombuds_shared.contracts import (
+    CASES_TASK_QUEUE,
+    CLOSE_CASE_SIGNAL,
+    LIFECYCLE_STATE_QUERY,
+    NOTIFICATIONS_TASK_QUEUE,
+    RECORD_CASE_STATUS_ACTIVITY,
+    SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    AcknowledgementResult,
+    CaseLifecycleInput,
+    CloseCase,
+    LifecycleState,
+    RecordCaseStatus,
+    SendAcknowledgement,
+)
+from ombuds_workflows.case_lifecycle import CaseLifecycle
+from temporalio import activity
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    path = shutil.which("temporal-test-server")
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    ) as environment:
+        yield environment
+
+
+class FakeServices:
+    """Stands in for the notifications and cases activities, recording every call."""
+
+    def __init__(self, fail_sends: int = 0) -> None:
+        self.sends: list[SendAcknowledgement] = []
+        self.statuses: list[RecordCaseStatus] = []
+        self.fail_sends = fail_sends
+
+    @activity.defn(name=SEND_ACKNOWLEDGEMENT_ACTIVITY)
+    async def send(self, request: SendAcknowledgement) -> AcknowledgementResult:
+        self.sends.append(request)
+        if len(self.sends) <= self.fail_sends:
+            raise ApplicationError("SMTP server unavailable")
+        return AcknowledgementResult(
+            message_id=f"msg-{request.control_number}",
+            already_sent=False,
+            sent_at=datetime.now(UTC),
+        )
+
+    @activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)
+    async def record(self, request: RecordCaseStatus) -> bool:
+        self.statuses.append(request)
+        return True
+
+
+async def run_case(
+    client: Client, fakes: FakeServices, request: CaseLifecycleInput
+) -> LifecycleState:
+    workflow_queue = f"wf-{uuid.uuid4()}"
+    workers = [
+        Worker(client, task_queue=workflow_queue, workflows=[CaseLifecycle]),
+        Worker(client, task_queue=NOTIFICATIONS_TASK_QUEUE, activities=[fakes.send]),
+        Worker(client, task_queue=CASES_TASK_QUEUE, activities=[fakes.record]),
+    ]
+    for worker in workers:
+        await worker.__aenter__()
+    try:
+        handle = await client.start_workflow(
+            CaseLifecycle.run, request, id=f"case-{uuid.uuid4()}", task_queue=workflow_queue
+        )
+        # A close signal may arrive at any time; the workflow acknowledges and triages first.
+        await handle.signal(CLOSE_CASE_SIGNAL, CloseCase(reason="resolved"))
+        result = await handle.result()
+        assert await handle.query(LIFECYCLE_STATE_QUERY, result_type=LifecycleState) == result
+        return result
+    finally:
+        for worker in reversed(workers):
+            await worker.__aexit__(None, None, None)
+
+
+def lifecycle_input(anonymous: bool = False) -> CaseLifecycleInput:
+    return CaseLifecycleInput(
+        control_number="OMB-TEST0-00000-0",
+        kind="complaint",
+        category="general",
+        channel="web",
+        anonymous=anonymous,
+        recipient_email=None if anonymous else "ada@example.org",
+        recipient_name=None if anonymous else "Ada Lovelace",
+    )
+
+
+async def test_acknowledges_then_triages_then_closes(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+    result = await run_case(env.client, fakes, lifecycle_input())
+    assert [s.recipient_email for s in fakes.sends] == ["ada@example.org"]
+    assert [(s.to_status, s.step) for s in fakes.statuses] == [
+        ("triage", "acknowledged"),
+        ("closed", "closed"),
+    ]
+    assert result.status == "closed"
+    assert result.acknowledgement_message_id == "msg-OMB-TEST0-00000-0"
+
+
+async def test_anonymous_submission_gets_no_acknowledgement(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+    result = await run_case(env.client, fakes, lifecycle_input(anonymous=True))
+    assert fakes.sends == []
+    assert "anonymous" in fakes.statuses[0].reason
+    assert result.acknowledged is False
+
+
+async def test_failed_send_is_retried_until_it_succeeds(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices(fail_sends=2)
+    result = await run_case(env.client, fakes, lifecycle_input())
+    assert len(fakes.sends) == 3
+    assert result.acknowledged is True
+
+
+async def test_illegal_transition_fails_the_workflow(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+
+    async def refuse(request: RecordCaseStatus) -> bool:
+        raise ApplicationError("no", type="IllegalTransition", non_retryable=True)
+
+    fakes.record = activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)(refuse)  # type: ignore[method-assign]
+    with pytest.raises(WorkflowFailureError):
+        await run_case(env.client, fakes, lifecycle_input())
