@@ -1,7 +1,9 @@
 """Fixtures for the real infrastructure: started once per test session by the project's own code."""
 
 from collections.abc import AsyncIterator, Iterator
+
 import pytest
+
 from support.infra import (
     Infra,
     create_postgres_database,

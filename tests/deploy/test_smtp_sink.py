@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+
 from ombuds_devstack.processes import free_port, port_open
 from ombuds_devstack.smtp_sink import read_messages, start_sink
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ombuds_intake.schemas import Kind, SubmissionRequest
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples" / "submissions").glob("*.json"))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ombuds_devstack.processes import ManagedProcess
 from support.infra import Infra
 from support.system import STAFF, System, eventually, running_system, sqlite_urls

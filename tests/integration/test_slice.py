@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, LifecycleState, case_workflow_id
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_temporal
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from support.infra import (
     Infra,
     create_postgres_database,
@@ -89,7 +90,7 @@ async def test_complaint_travels_to_an_acknowledgement_email(system: System) -> 
             f"/api/v1/submissions/{number}/status",
             headers={"X-Submitter-Email": "maria.lopez@example.org"},
         )
-        return status.json().get("status") == "triage"
+        return bool(status.json().get("status") == "triage")
 
     await eventually(status_is_triage)
 

@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from ombuds_shared.control_numbers import (
     InvalidControlNumber,
     new_control_number,

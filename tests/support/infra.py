@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.engine import make_url
+
 from ombuds_devstack.processes import (
     ManagedProcess,
     free_port,
@@ -18,7 +20,6 @@ from ombuds_devstack.processes import (
     wait_for_port,
 )
 from ombuds_shared.settings import PlatformSettings
-from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get(
     "OMBUDS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+
 from ombuds_cases.config import Settings as CasesSettings
 from ombuds_cases.main import create_app as create_cases_app
 from ombuds_cases.migrate import MIGRATIONS as CASES_MIGRATIONS
@@ -25,7 +26,6 @@ from ombuds_notifications.migrate import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
 from ombuds_shared.migrations import upgrade_to_head
 from ombuds_shared.temporal import connect_temporal
 from ombuds_workflows.worker import build_worker
-
 from support.infra import Infra
 
 STAFF = {"Authorization": "Bearer dev-staff-token"}

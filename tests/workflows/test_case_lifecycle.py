@@ -6,6 +6,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from temporalio import activity
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
 from ombuds_shared.contracts import (
     CASES_TASK_QUEUE,
     CLOSE_CASE_SIGNAL,
@@ -21,12 +28,6 @@ from ombuds_shared.contracts import (
     SendAcknowledgement,
 )
 from ombuds_workflows.case_lifecycle import CaseLifecycle
-from temporalio import activity
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+
 from ombuds_intake.config import Settings
 from ombuds_intake.main import create_app
 from ombuds_intake.migrate import MIGRATIONS
@@ -17,7 +19,6 @@ from ombuds_shared.control_numbers import parse_control_number
 from ombuds_shared.db import create_session_factory
 from ombuds_shared.events import SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
 from ombuds_shared.migrations import upgrade_to_head
-from sqlalchemy import func, select
 from support.infra import Infra
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "submissions"

@@ -1,11 +1,15 @@
 """Notifications fixtures: a migrated database (the root `database_url`), a real SMTP sink."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
+
 from ombuds_devstack.processes import free_port
 from ombuds_devstack.smtp_sink import start_sink
 from ombuds_notifications.activities import NotificationActivities
@@ -16,8 +20,6 @@ from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import create_engine, create_session_factory
 from ombuds_shared.migrations import upgrade_to_head
 from ombuds_shared.settings import PlatformSettings
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.testing import ActivityEnvironment
 
 MakeRequest = Callable[..., SendAcknowledgement]
 
@@ -26,7 +28,8 @@ def _acknowledgement(**overrides: str) -> SendAcknowledgement:
     fields = {
         "control_number": new_control_number(),
         "kind": "complaint",
-        "recipient_email": "Ana.Perez@Example.org",
+        # Unique per request: the database may be shared by every test in a module.
+        "recipient_email": f"Ana.Perez+{uuid.uuid4().hex[:8]}@Example.org",
         "recipient_name": "Ana Pérez",
         "language": "en",
         **overrides,

@@ -1,15 +1,17 @@
 """`GET /api/v1/messages`: the delivery log for one address; `/healthz` names what is down."""
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import httpx
 import pytest
+from temporalio.testing import ActivityEnvironment
+
 from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
 from ombuds_notifications.main import create_app
 from ombuds_shared.contracts import SendAcknowledgement
-from temporalio.testing import ActivityEnvironment
 
 MakeRequest = Callable[..., SendAcknowledgement]
 
@@ -35,7 +37,9 @@ async def test_lists_the_messages_sent_to_an_address(
     request = make_request()
     result = await activity_env.run(activities.send_acknowledgement, request)
 
-    response = await client.get("/api/v1/messages", params={"recipient": "ANA.perez@example.org"})
+    response = await client.get(
+        "/api/v1/messages", params={"recipient": request.recipient_email.upper()}
+    )
 
     assert response.status_code == 200
     page = response.json()
@@ -48,7 +52,7 @@ async def test_lists_the_messages_sent_to_an_address(
         "en",
         "email",
     )
-    assert item["recipient"] == "ana.perez@example.org"
+    assert item["recipient"] == request.recipient_email.lower()
     assert (item["status"], item["attempts"], item["error"]) == ("sent", 1, None)
     assert request.control_number in item["subject"]
     assert datetime.fromisoformat(item["sent_at"]) >= datetime.fromisoformat(item["created_at"])
@@ -62,7 +66,8 @@ async def test_another_address_has_no_messages(
 ) -> None:
     await activity_env.run(activities.send_acknowledgement, make_request())
 
-    response = await client.get("/api/v1/messages", params={"recipient": "someone@example.org"})
+    someone = f"someone-{uuid.uuid4().hex[:8]}@example.org"
+    response = await client.get("/api/v1/messages", params={"recipient": someone})
 
     assert response.status_code == 200
     assert response.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
@@ -74,18 +79,15 @@ async def test_pages_newest_first(
     activities: NotificationActivities,
     make_request: MakeRequest,
 ) -> None:
-    requests = [make_request(recipient_email="pages@example.org") for _ in range(3)]
+    address = f"pages-{uuid.uuid4().hex[:8]}@example.org"
+    requests = [make_request(recipient_email=address) for _ in range(3)]
     for request in requests:
         await activity_env.run(activities.send_acknowledgement, request)
     newest_first = [r.control_number for r in reversed(requests)]
 
-    first = (
-        await client.get("/api/v1/messages", params={"recipient": "pages@example.org", "limit": 2})
-    ).json()
+    first = (await client.get("/api/v1/messages", params={"recipient": address, "limit": 2})).json()
     second = (
-        await client.get(
-            "/api/v1/messages", params={"recipient": "pages@example.org", "limit": 2, "offset": 2}
-        )
+        await client.get("/api/v1/messages", params={"recipient": address, "limit": 2, "offset": 2})
     ).json()
 
     assert (first["total"], second["total"]) == (3, 3)

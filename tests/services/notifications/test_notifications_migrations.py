@@ -4,10 +4,11 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from ombuds_notifications.models import Base
-from ombuds_shared.db import create_engine
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+
+from ombuds_notifications.models import Base
+from ombuds_shared.db import create_engine
 
 
 def _diff(connection: Connection) -> list[Any]:

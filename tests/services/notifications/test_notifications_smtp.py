@@ -1,6 +1,7 @@
 """The SMTP URL and the message built from it."""
 
 import pytest
+
 from ombuds_notifications.config import Settings
 from ombuds_notifications.smtp import OutgoingEmail, SmtpServer, build_message
 

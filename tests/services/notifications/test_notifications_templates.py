@@ -1,6 +1,7 @@
 """The acknowledgement reads well in English and Spanish and always names the control number."""
 
 import pytest
+
 from ombuds_notifications.rendering import ACKNOWLEDGEMENT, pick_language, render
 
 CONTROL_NUMBER = "OMB-3F7KQ-9XW2M-T"

@@ -12,6 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
 from ombuds_devstack.processes import free_port
 from ombuds_devstack.smtp_sink import read_messages
 from ombuds_notifications.activities import NotificationActivities
@@ -23,11 +29,6 @@ from ombuds_shared.contracts import (
     AcknowledgementResult,
     SendAcknowledgement,
 )
-from temporalio import workflow
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 MakeRequest = Callable[..., SendAcknowledgement]
 

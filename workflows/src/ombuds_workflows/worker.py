@@ -4,13 +4,13 @@ import asyncio
 import logging
 import signal
 
+from temporalio.client import Client
+from temporalio.worker import Worker
+
 from ombuds_shared.contracts import WORKFLOWS_TASK_QUEUE
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_temporal
-from temporalio.client import Client
-from temporalio.worker import Worker
-
 from ombuds_workflows.case_lifecycle import CaseLifecycle
 
 WORKFLOWS = [CaseLifecycle]

@@ -1,12 +1,12 @@
 """Activities the case workflows call on the cases task queue."""
 
-from ombuds_shared.contracts import RECORD_CASE_STATUS_ACTIVITY, RecordCaseStatus
-from ombuds_shared.db import UnitOfWork
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ombuds_cases import service
+from ombuds_shared.contracts import RECORD_CASE_STATUS_ACTIVITY, RecordCaseStatus
+from ombuds_shared.db import UnitOfWork
 
 
 class CaseActivities:

@@ -2,9 +2,10 @@
 
 from typing import Self
 
-from ombuds_shared.settings import PlatformSettings
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
 

@@ -2,6 +2,13 @@
 
 import contextlib
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from ombuds_cases import repository, service
+from ombuds_cases.models import Case, InboxRecord
 from ombuds_shared.contracts import (
     CASE_LIFECYCLE_WORKFLOW,
     WORKFLOWS_TASK_QUEUE,
@@ -12,13 +19,6 @@ from ombuds_shared.db import UnitOfWork
 from ombuds_shared.events import CloudEvent, SubmissionReceivedV1
 from ombuds_shared.inbox import claim_event
 from ombuds_shared.temporal import TemporalConnection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-
-from ombuds_cases import repository, service
-from ombuds_cases.models import Case, InboxRecord
 
 
 def lifecycle_input(case: Case) -> CaseLifecycleInput:

@@ -5,13 +5,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.events import CASES_TOPIC, SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
-from ombuds_shared.http import HealthCheck, add_health_route, install_common
-from ombuds_shared.inbox import EventConsumer
-from ombuds_shared.outbox import OutboxRelay
-from ombuds_shared.telemetry import setup_tracing
-from ombuds_shared.temporal import TemporalConnection
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 
@@ -21,6 +14,13 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
 from ombuds_cases.worker import build_worker
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import CASES_TOPIC, SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import TemporalConnection
 
 SERVICE_NAME = "ombuds-cases"
 

@@ -2,11 +2,12 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 from ombuds_shared.inbox import InboxRecordMixin
 from ombuds_shared.outbox import OutboxRecordMixin
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):

@@ -5,8 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from ombuds_shared.contracts import case_workflow_id
-from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases import repository
@@ -19,6 +17,8 @@ from ombuds_cases.schemas import (
     StatusChangeView,
 )
 from ombuds_cases.service import CaseNotFoundError
+from ombuds_shared.contracts import case_workflow_id
+from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 
 bearer = HTTPBearer(auto_error=False)
 

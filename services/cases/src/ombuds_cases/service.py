@@ -1,5 +1,9 @@
 """Case decisions: open a case from a submission, move it through its statuses."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ombuds_cases import repository
+from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -13,10 +17,6 @@ from ombuds_shared.events import (
 )
 from ombuds_shared.http import ConflictError, NotFoundError
 from ombuds_shared.outbox import add_to_outbox
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from ombuds_cases import repository
-from ombuds_cases.models import Case, OutboxRecord, StatusChange
 
 EVENT_SOURCE = "ombuds/cases"
 

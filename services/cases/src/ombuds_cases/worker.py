@@ -3,15 +3,15 @@
 import asyncio
 import signal
 
-from ombuds_shared.contracts import CASES_TASK_QUEUE
-from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.telemetry import setup_tracing
-from ombuds_shared.temporal import connect_temporal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.config import Settings
+from ombuds_shared.contracts import CASES_TASK_QUEUE
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import connect_temporal
 
 
 def build_worker(client: Client, activities: CaseActivities) -> Worker:

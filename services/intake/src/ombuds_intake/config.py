@@ -1,8 +1,9 @@
 """Intake settings, read from `INTAKE_*` environment variables."""
 
-from ombuds_shared.settings import PlatformSettings
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ombuds_shared.settings import PlatformSettings
 
 
 class Settings(BaseSettings):

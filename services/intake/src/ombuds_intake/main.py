@@ -6,6 +6,13 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+
+from ombuds_intake import service
+from ombuds_intake.config import Settings
+from ombuds_intake.models import OutboxRecord
+from ombuds_intake.router import router
 from ombuds_shared.db import create_engine, create_session_factory
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -17,13 +24,6 @@ from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.telemetry import setup_tracing
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
-
-from ombuds_intake import service
-from ombuds_intake.config import Settings
-from ombuds_intake.models import OutboxRecord
-from ombuds_intake.router import router
 
 SERVICE_NAME = "ombuds-intake"
 

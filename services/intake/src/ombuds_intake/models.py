@@ -3,11 +3,12 @@
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import JSON, Boolean, Date, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 from ombuds_shared.inbox import InboxRecordMixin
 from ombuds_shared.outbox import OutboxRecordMixin
-from sqlalchemy import JSON, Boolean, Date, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):

@@ -3,12 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
-from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
-from ombuds_shared.http import ServiceError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
 from ombuds_intake.schemas import SubmissionAccepted, SubmissionRequest, SubmissionStatus
+from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
+from ombuds_shared.http import ServiceError
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 

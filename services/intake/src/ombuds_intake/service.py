@@ -4,6 +4,12 @@ import hashlib
 import hmac
 import json
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ombuds_intake import repository
+from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
+from ombuds_intake.schemas import SubmissionRequest
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
@@ -19,12 +25,6 @@ from ombuds_shared.events import (
 from ombuds_shared.http import ConflictError, NotFoundError
 from ombuds_shared.inbox import claim_event
 from ombuds_shared.outbox import add_to_outbox
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from ombuds_intake import repository
-from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
-from ombuds_intake.schemas import SubmissionRequest
 
 EVENT_SOURCE = "ombuds/intake"
 WEB_CHANNEL = "web"

@@ -4,12 +4,6 @@ import asyncio
 from collections.abc import Callable
 
 import aiosmtplib
-from ombuds_shared.contracts import (
-    SEND_ACKNOWLEDGEMENT_ACTIVITY,
-    AcknowledgementResult,
-    SendAcknowledgement,
-)
-from ombuds_shared.db import UnitOfWork
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -19,6 +13,12 @@ from ombuds_notifications import service
 from ombuds_notifications.config import Settings
 from ombuds_notifications.rendering import ACKNOWLEDGEMENT, RenderedMessage, render
 from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, SmtpServer, send_email
+from ombuds_shared.contracts import (
+    SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    AcknowledgementResult,
+    SendAcknowledgement,
+)
+from ombuds_shared.db import UnitOfWork
 
 _HEARTBEAT_STEP_SECONDS = 0.2
 

@@ -1,8 +1,9 @@
 """Notifications settings, read from `NOTIFICATIONS_*` environment variables."""
 
-from ombuds_shared.settings import PlatformSettings
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ombuds_shared.settings import PlatformSettings
 
 
 class Settings(BaseSettings):

@@ -10,11 +10,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.events import NOTIFICATIONS_TOPIC
-from ombuds_shared.http import HealthCheck, add_health_route, install_common
-from ombuds_shared.outbox import OutboxRelay
-from ombuds_shared.telemetry import setup_tracing
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +21,11 @@ from ombuds_notifications.config import Settings
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.router import router
 from ombuds_notifications.worker import SERVICE_NAME, build_worker, connect_when_up
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import NOTIFICATIONS_TOPIC
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
 _WORKER_RESTART_SECONDS = 1.0

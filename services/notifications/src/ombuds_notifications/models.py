@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
-from ombuds_shared.outbox import OutboxRecordMixin
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
+from ombuds_shared.outbox import OutboxRecordMixin
 
 STATUS_SENDING = "sending"
 STATUS_SENT = "sent"

@@ -3,15 +3,6 @@
 from dataclasses import dataclass
 from uuid import uuid4
 
-from ombuds_shared.db import utcnow
-from ombuds_shared.events import (
-    NOTIFICATION_SENT_V1,
-    NOTIFICATIONS_TOPIC,
-    NotificationSentV1,
-    make_event,
-)
-from ombuds_shared.http import NotFoundError
-from ombuds_shared.outbox import add_to_outbox
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_notifications import repository
@@ -23,6 +14,15 @@ from ombuds_notifications.models import (
     OutboxRecord,
 )
 from ombuds_notifications.rendering import RenderedMessage
+from ombuds_shared.db import utcnow
+from ombuds_shared.events import (
+    NOTIFICATION_SENT_V1,
+    NOTIFICATIONS_TOPIC,
+    NotificationSentV1,
+    make_event,
+)
+from ombuds_shared.http import NotFoundError
+from ombuds_shared.outbox import add_to_outbox
 
 EVENT_SOURCE = "ombuds/notifications"
 EMAIL_CHANNEL = "email"

@@ -9,16 +9,16 @@ import logging
 import signal
 from datetime import timedelta
 
-from ombuds_shared.contracts import NOTIFICATIONS_TASK_QUEUE
-from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.settings import PlatformSettings
-from ombuds_shared.telemetry import setup_tracing
-from ombuds_shared.temporal import connect_temporal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
+from ombuds_shared.contracts import NOTIFICATIONS_TASK_QUEUE
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import connect_temporal
 
 SERVICE_NAME = "ombuds-notifications"
 log = logging.getLogger(__name__)

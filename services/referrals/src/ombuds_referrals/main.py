@@ -6,16 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
-from ombuds_shared.http import HealthCheck, add_health_route, install_common
-from ombuds_shared.outbox import OutboxRelay
-from ombuds_shared.telemetry import setup_tracing
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 
 from ombuds_referrals.config import Settings
 from ombuds_referrals.models import OutboxRecord
+from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
+from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.telemetry import setup_tracing
 
 SERVICE_NAME = "ombuds-referrals"
 

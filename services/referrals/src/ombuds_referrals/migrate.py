@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from ombuds_shared.migrations import upgrade_to_head
-
 from ombuds_referrals.config import Settings
+from ombuds_shared.migrations import upgrade_to_head
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

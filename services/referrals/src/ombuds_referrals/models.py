@@ -1,9 +1,10 @@
 """What referrals owns. The directory, routing rules and referrals arrive with issue 5;
 for now only the messaging tables every service has."""
 
+from sqlalchemy.orm import DeclarativeBase
+
 from ombuds_shared.inbox import InboxRecordMixin
 from ombuds_shared.outbox import OutboxRecordMixin
-from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):

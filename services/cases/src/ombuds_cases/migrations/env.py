@@ -1,4 +1,5 @@
 from alembic import context
+
 from ombuds_cases.models import Base
 from ombuds_shared.migrations import run_env
 
