@@ -1,9 +1,9 @@
 """Transactional outbox: rows written with the change, published to Kafka by a relay.
 
 The embedded broker keeps its log in memory. When it restarts, everything it had is gone, so
-the relay notices the log going backwards (a partition's end offset, or a fresh offset, at or
-below one it already published) and queues that partition's rows again; consumers drop the
-duplicates through their inbox.
+the relay notices the log going backwards (a fresh offset at or below one it already
+published, or an empty partition it had published to) and queues that partition's rows
+again; consumers drop the duplicates through their inbox.
 """
 
 import asyncio
@@ -232,7 +232,10 @@ class OutboxRelay:
             ends = dict.fromkeys(partitions, 0)
         else:
             ends = await watcher.end_offsets(partitions)
-        lost = [tp for tp in partitions if ends.get(tp, 0) <= self._published_high[tp]]
+        # A partition we published to that now reports an empty log has lost it. (Comparing
+        # the end offset with our highest offset is not reliable: Tansu reports the last
+        # batch's base offset + 1 as the end, below the true end for multi-record batches.)
+        lost = [tp for tp in partitions if ends.get(tp, 0) == 0]
         if not lost:
             return
         async with self._session_factory() as session:

@@ -277,3 +277,27 @@ async def test_the_send_is_traced(
     ]
     assert span.attributes is not None
     assert span.attributes["server.address"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["not-an-address", "ana@example.org\r\nBcc: victim@example.org"],
+    ids=["bare", "crlf"],
+)
+async def test_an_invalid_address_fails_for_good_without_sending(
+    activity_env: ActivityEnvironment,
+    activities: NotificationActivities,
+    session_factory: SessionFactory,
+    maildir: Path,
+    make_request: MakeRequest,
+    address: str,
+) -> None:
+    request = make_request(recipient_email=address)
+
+    with pytest.raises(ApplicationError) as raised:
+        await activity_env.run(activities.send_acknowledgement, request)
+
+    assert (raised.value.type, raised.value.non_retryable) == ("RecipientRefused", True)
+    [message] = await log_for(session_factory, request.control_number)
+    assert (message.status, message.error) == ("failed", "not an email address")
+    assert read_messages(maildir) == []

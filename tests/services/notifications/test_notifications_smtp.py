@@ -1,8 +1,9 @@
-"""The SMTP URL and the message built from it."""
+"""The SMTP URL, the message built for it, and which addresses may go in an envelope."""
 
 import pytest
 
 from ombuds_notifications.config import Settings
+from ombuds_notifications.service import is_deliverable_address
 from ombuds_notifications.smtp import OutgoingEmail, SmtpServer, build_message
 
 
@@ -63,3 +64,21 @@ def test_message_headers() -> None:
     assert message["Bcc"] is None
     assert message["To"].addresses[0].addr_spec == "ana@example.org"
     assert message.get_content_type() == "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("ana@example.org", True),
+        ("ana+case@ombuds.localhost", True),
+        ("ana.pérez@example.org", True),
+        ("not-an-address", False),
+        ("@example.org", False),
+        ("ana@", False),
+        ("a@b@example.org", False),
+        ("ana @example.org", False),
+        ("ana@example.org\r\nBcc: victim@example.org", False),
+    ],
+)
+def test_deliverable_addresses(address: str, ok: bool) -> None:
+    assert is_deliverable_address(address) is ok

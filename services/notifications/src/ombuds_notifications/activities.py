@@ -56,6 +56,13 @@ class NotificationActivities:
             return AcknowledgementResult(
                 message_id=message.message_id, already_sent=True, sent_at=message.sent_at
             )
+        if not service.is_deliverable_address(message.recipient):
+            await self._record_failure(message.message_id, "not an email address", permanent=True)
+            raise ApplicationError(
+                "the recipient is not a valid email address",
+                type="RecipientRefused",
+                non_retryable=True,
+            )
         await self._fault_pause()
         outgoing = OutgoingEmail(
             message_id=message.message_id,

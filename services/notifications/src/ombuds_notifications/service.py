@@ -48,6 +48,14 @@ def normalise_address(address: str) -> str:
     return address.strip().lower()
 
 
+def is_deliverable_address(address: str) -> bool:
+    """Whether `address` fits in an SMTP envelope; the mail server judges the rest."""
+    local, at, domain = address.rpartition("@")
+    if not (at and local and domain) or "@" in local:
+        return False
+    return not any(char.isspace() or not char.isprintable() for char in address)
+
+
 async def claim_message(
     session: AsyncSession,
     idempotency_key: str,
