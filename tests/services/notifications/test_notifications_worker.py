@@ -43,13 +43,14 @@ class AcknowledgeOnce:
 
     @workflow.run
     async def run(self, request: AcknowledgeInput) -> AcknowledgementResult:
-        return await workflow.execute_activity(
+        result: AcknowledgementResult = await workflow.execute_activity(
             SEND_ACKNOWLEDGEMENT_ACTIVITY,
             SendAcknowledgement.model_validate(request.model_dump(exclude={"task_queue"})),
             task_queue=request.task_queue,
             start_to_close_timeout=timedelta(seconds=30),
             result_type=AcknowledgementResult,
         )
+        return result
 
 
 @pytest.fixture(scope="module")

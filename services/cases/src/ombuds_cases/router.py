@@ -23,7 +23,7 @@ from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_nu
 bearer = HTTPBearer(auto_error=False)
 
 
-def require_staff(
+async def require_staff(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
@@ -36,7 +36,7 @@ def require_staff(
         )
 
 
-def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     return factory
 

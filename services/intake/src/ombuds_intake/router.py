@@ -18,7 +18,7 @@ class ControlNumberTypoError(ServiceError):
     code = "control_number_check_failed"
 
 
-def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     return factory
 

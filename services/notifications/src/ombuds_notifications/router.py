@@ -11,7 +11,7 @@ from ombuds_notifications.schemas import MessageOut, MessagePage
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
 
-def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     return factory
 

@@ -1,0 +1,283 @@
+"""`make bench`: the whole system on PostgreSQL, measured from the outside.
+
+Prints intake throughput and latency at fixed concurrency, end-to-end latency from the POST to
+the acknowledgement in the SMTP sink, and the raw single-row insert rate of the same PostgreSQL,
+so the ratio intake / raw shows.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from ombuds_devstack.processes import free_port
+
+ROOT = Path(__file__).parents[1]
+COMPLAINT = json.loads((ROOT / "examples" / "submissions" / "complaint.json").read_text())
+POSTGRES = os.environ.get(
+    "OMBUDS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def submission(i: int) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(json.dumps(COMPLAINT))
+    body["contact"]["email"] = f"bench-{i}@example.org"
+    body["narrative"] = f"Benchmark submission {i}: {uuid.uuid4()}"
+    return body
+
+
+class KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive client for one fixed endpoint.
+
+    httpx costs more CPU per request than the service under test, and on a 2-core machine
+    the load generator would be what we measure; this one costs tens of microseconds.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+async def intake_load(url: str, clients: int, seconds: float) -> tuple[int, int, list[float]]:
+    """`clients` connections POSTing submissions back to back for `seconds`."""
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.monotonic() + seconds
+    counter = iter(range(10**9))
+    host, port = url.removeprefix("http://").split(":")
+
+    async def client_loop() -> None:
+        nonlocal failures
+        client = KeepAliveClient(host, int(port))
+        try:
+            while time.monotonic() < deadline:
+                body = json.dumps(submission(next(counter))).encode()
+                started = time.perf_counter()
+                status = await client.post_json("/api/v1/submissions", body)
+                latencies.append(time.perf_counter() - started)
+                if status != 201:
+                    failures += 1
+        finally:
+            await client.close()
+
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return len(latencies), failures, latencies
+
+
+class MailWatcher:
+    """Notices new messages in the sink's Maildir and when each arrived."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.new = maildir / "new"
+        self.seen: set[str] = set()
+        self.arrivals: dict[str, float] = {}
+
+    def poll(self) -> None:
+        now = time.perf_counter()
+        if not self.new.exists():
+            return
+        for entry in os.scandir(self.new):
+            if entry.name in self.seen:
+                continue
+            self.seen.add(entry.name)
+            with open(entry.path, "rb") as handle:
+                number = message_from_bytes(handle.read()).get("X-Ombuds-Control-Number")
+            if number:
+                self.arrivals[number] = now
+
+
+async def end_to_end(url: str, maildir: Path, count: int, rate: float) -> list[float]:
+    """POST `count` submissions at `rate`/s; time each until its email is in the sink."""
+    watcher = MailWatcher(maildir)
+    watcher.poll()
+    sent: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=30) as client:
+        for i in range(count):
+            started = time.perf_counter()
+            response = await client.post(f"{url}/api/v1/submissions", json=submission(10**8 + i))
+            response.raise_for_status()
+            sent[response.json()["control_number"]] = started
+            watcher.poll()
+            await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - started)))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not set(sent) <= set(watcher.arrivals):
+        watcher.poll()
+        await asyncio.sleep(0.02)
+    missing = set(sent) - set(watcher.arrivals)
+    if missing:
+        raise RuntimeError(f"{len(missing)} acknowledgements never arrived")
+    return [watcher.arrivals[n] - sent[n] for n in sent]
+
+
+async def raw_inserts(clients: int, seconds: float) -> int:
+    """Single-row autocommit INSERTs into an unlogged-free plain table, `clients` at once."""
+    setup = await asyncpg.connect(POSTGRES)
+    table = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    await setup.execute(
+        f"CREATE TABLE {table} (id bigserial primary key, body jsonb, at timestamptz)"
+    )
+    deadline = time.monotonic() + seconds
+    done = 0
+
+    async def loop() -> None:
+        nonlocal done
+        connection = await asyncpg.connect(POSTGRES)
+        body = json.dumps(submission(0))
+        try:
+            while time.monotonic() < deadline:
+                await connection.execute(f"INSERT INTO {table} (body, at) VALUES ($1, now())", body)
+                done += 1
+        finally:
+            await connection.close()
+
+    try:
+        await asyncio.gather(*(loop() for _ in range(clients)))
+    finally:
+        await setup.execute(f"DROP TABLE {table}")
+        await setup.close()
+    return done
+
+
+def start_stack(data_dir: Path, database: str) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
+    ports = {
+        name: free_port()
+        for name in (
+            "INTAKE_PORT",
+            "CASES_PORT",
+            "REFERRALS_PORT",
+            "NOTIFICATIONS_PORT",
+            "TEMPORAL_PORT",
+            "TEMPORAL_UI_PORT",
+            "KAFKA_PORT",
+            "SMTP_PORT",
+        )
+    }
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
+    env.update({"OMBUDS_DATA_DIR": str(data_dir), "DATABASE_URL": database})
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_URL", "TEMPORAL_ADDRESS"):
+        env.pop(name, None)
+    log = (data_dir / "devstack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ombuds_devstack", "run"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while b"Press Ctrl-C" not in (data_dir / "devstack.log").read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError((data_dir / "devstack.log").read_text())
+        time.sleep(0.5)
+    return process, ports
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--e2e-count", type=int, default=100)
+    parser.add_argument("--e2e-rate", type=float, default=5.0, help="submissions per second")
+    args = parser.parse_args()
+
+    run_id = uuid.uuid4().hex[:8]
+    data_dir = ROOT / ".bench" / run_id
+    data_dir.mkdir(parents=True)
+    database = POSTGRES.rsplit("/", 1)[0] + f"/ombuds_bench_{run_id}"
+    print(f"Starting the system on PostgreSQL ({database}_*) ...", flush=True)
+    process, ports = start_stack(data_dir, database)
+    intake = f"http://127.0.0.1:{ports['INTAKE_PORT']}"
+    try:
+        print(f"End to end: {args.e2e_count} submissions at {args.e2e_rate}/s ...", flush=True)
+        e2e = await end_to_end(intake, data_dir / "mail", args.e2e_count, args.e2e_rate)
+        print(f"Intake load: {args.clients} clients for {args.seconds:.0f} s ...", flush=True)
+        started = time.perf_counter()
+        total, failures, latencies = await intake_load(intake, args.clients, args.seconds)
+        elapsed = time.perf_counter() - started
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(60)
+    print(
+        f"Raw PostgreSQL inserts: {args.clients} connections for {args.seconds:.0f} s ...",
+        flush=True,
+    )
+    raw = await raw_inserts(args.clients, args.seconds)
+
+    intake_rate = total / elapsed
+    raw_rate = raw / args.seconds
+    print()
+    print("Ombuds benchmark (PostgreSQL)")
+    print(
+        f"  intake POST /api/v1/submissions  {intake_rate:8.1f} submissions/s "
+        f"({total} in {elapsed:.1f} s, {args.clients} clients, {failures} non-201)"
+    )
+    print(
+        f"  intake latency                  p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
+        f"p99 {percentile(latencies, 99) * 1000:7.1f} ms"
+    )
+    print(
+        f"  POST -> acknowledgement in SMTP  p50 {percentile(e2e, 50) * 1000:7.1f} ms   "
+        f"p99 {percentile(e2e, 99) * 1000:7.1f} ms   (n={len(e2e)}, mean "
+        f"{statistics.mean(e2e) * 1000:.1f} ms)"
+    )
+    print(f"  raw single-row INSERT            {raw_rate:8.1f} rows/s ({args.clients} connections)")
+    print(f"  intake / raw                     {intake_rate / raw_rate:8.2%}")
+    await drop_databases(database)
+
+
+async def drop_databases(database: str) -> None:
+    prefix = database.rsplit("/", 1)[1]
+    connection = await asyncpg.connect(POSTGRES)
+    try:
+        names = await connection.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{prefix}_%"
+        )
+        for row in names:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
