@@ -5,6 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Trust the machine's certificate store (where a TLS-inspecting proxy's CA lives), whatever
+# the calling environment sets; both names, for older and newer uv.
+export UV_SYSTEM_CERTS := 1
+export UV_NATIVE_TLS := 1
 
 .PHONY: help install run test lint unit integration e2e bench clean
 
@@ -16,7 +20,7 @@ help:
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet uv
+	.tools/bin/pip install --quiet 'uv>=0.13,<0.14'
 
 install: $(UV)
 	$(UV) sync --frozen

@@ -1,17 +1,20 @@
 """CaseLifecycle on the time-skipping test server, with activities mocked by name."""
 
+import asyncio
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from ombuds_shared.contracts import (
     CASES_TASK_QUEUE,
@@ -28,6 +31,11 @@ from ombuds_shared.contracts import (
     SendAcknowledgement,
 )
 from ombuds_workflows.case_lifecycle import CaseLifecycle
+
+HISTORIES = Path(__file__).parent / "histories"
+# OMBUDS_RECORD_HISTORIES=1 rewrites the stored histories from this run (after a deliberate,
+# patched change to the workflow); the replay test then guards them against later changes.
+RECORD_TO = HISTORIES if os.environ.get("OMBUDS_RECORD_HISTORIES") == "1" else None
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +90,11 @@ async def run_case(
         # A close signal may arrive at any time; the workflow acknowledges and triages first.
         await handle.signal(CLOSE_CASE_SIGNAL, CloseCase(reason="resolved"))
         result = await handle.result()
+        if RECORD_TO is not None:
+            history = await handle.fetch_history()
+            name = "anonymous" if request.anonymous else "acknowledged"
+            target = RECORD_TO / f"case_lifecycle_{name}.json"
+            await asyncio.to_thread(target.write_text, history.to_json())
         assert await handle.query(LIFECYCLE_STATE_QUERY, result_type=LifecycleState) == result
         return result
     finally:
@@ -137,3 +150,19 @@ async def test_illegal_transition_fails_the_workflow(env: WorkflowEnvironment) -
     fakes.record = activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)(refuse)  # type: ignore[method-assign]
     with pytest.raises(WorkflowFailureError):
         await run_case(env.client, fakes, lifecycle_input())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_stored_histories_still_replay(path: Path) -> None:
+    """A change that would break running cases (nondeterminism) fails here first."""
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
+    replayer = Replayer(workflows=[CaseLifecycle], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
+
+
+def test_histories_are_stored() -> None:
+    assert {p.stem for p in HISTORIES.glob("*.json")} == {
+        "case_lifecycle_acknowledged",
+        "case_lifecycle_anonymous",
+    }
