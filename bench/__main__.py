@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 
 from ombuds_devstack.processes import free_port
+from ombuds_devstack.run import PORT_VARIABLES
 
 ROOT = Path(__file__).parents[1]
 COMPLAINT = json.loads((ROOT / "examples" / "submissions" / "complaint.json").read_text())
@@ -180,19 +181,7 @@ async def raw_inserts(clients: int, seconds: float) -> int:
 
 
 def start_stack(data_dir: Path, database: str) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    ports = {
-        name: free_port()
-        for name in (
-            "INTAKE_PORT",
-            "CASES_PORT",
-            "REFERRALS_PORT",
-            "NOTIFICATIONS_PORT",
-            "TEMPORAL_PORT",
-            "TEMPORAL_UI_PORT",
-            "KAFKA_PORT",
-            "SMTP_PORT",
-        )
-    }
+    ports = {name: free_port() for name in PORT_VARIABLES}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
     env.update({"OMBUDS_DATA_DIR": str(data_dir), "DATABASE_URL": database})
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_URL", "TEMPORAL_ADDRESS"):

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ombuds_devstack.processes import free_port, port_open
+from ombuds_devstack.run import PORT_VARIABLES
 from ombuds_devstack.smtp_sink import read_messages
 from ombuds_shared.contracts import case_workflow_id
 from ombuds_shared.settings import PlatformSettings
@@ -24,16 +25,6 @@ from ombuds_shared.temporal import connect_temporal
 ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "submissions").glob("*.json"))
 STAFF = {"Authorization": "Bearer dev-staff-token"}
-PORT_NAMES = (
-    "INTAKE_PORT",
-    "CASES_PORT",
-    "REFERRALS_PORT",
-    "NOTIFICATIONS_PORT",
-    "TEMPORAL_PORT",
-    "TEMPORAL_UI_PORT",
-    "KAFKA_PORT",
-    "SMTP_PORT",
-)
 
 
 @dataclass
@@ -65,7 +56,7 @@ def processes_of(data_dir: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     data_dir = tmp_path_factory.mktemp("make-run")
-    ports = {name: free_port() for name in PORT_NAMES}
+    ports = {name: free_port() for name in PORT_VARIABLES}
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_SMTP_URL"))}
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_URL", "DATABASE_URL", "TEMPORAL_ADDRESS"):
         env.pop(name, None)

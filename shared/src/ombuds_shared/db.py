@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, event
+from sqlalchemy import BigInteger, DateTime, Integer, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -116,3 +116,10 @@ async def unit_of_work(
 ) -> AsyncIterator[UnitOfWork]:
     async with UnitOfWork(session_factory) as uow:
         yield uow
+
+
+async def database_is_up(engine: AsyncEngine) -> bool:
+    """The health check every service runs against its own database."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return True

@@ -29,6 +29,14 @@ from ombuds_devstack.processes import (
 
 SERVICES = ("intake", "cases", "referrals", "notifications")
 DEFAULT_SERVICE_PORTS = {"intake": 8000, "cases": 8001, "referrals": 8002, "notifications": 8003}
+# Every port the stack listens on is one of these environment variables.
+PORT_VARIABLES = (
+    *(f"{svc.upper()}_PORT" for svc in SERVICES),
+    "TEMPORAL_PORT",
+    "TEMPORAL_UI_PORT",
+    "KAFKA_PORT",
+    "SMTP_PORT",
+)
 
 
 @dataclass

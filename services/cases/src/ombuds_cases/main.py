@@ -1,12 +1,10 @@
 """The cases service: opens cases from submissions, starts their workflows, serves staff."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
 
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.config import Settings
@@ -14,11 +12,12 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
 from ombuds_cases.worker import build_worker
-from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import CASES_TOPIC, SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import TemporalConnection
 
@@ -51,20 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client = await temporal.wait()
             await build_worker(client, CaseActivities(session_factory)).run()
 
-        tasks = [
-            asyncio.create_task(temporal.run()),
-            asyncio.create_task(relay.run()),
-            asyncio.create_task(consumer.run()),
-        ]
+        loops = [temporal.run(), relay.run(), consumer.run()]
         if settings.run_worker:
-            tasks.append(asyncio.create_task(run_worker()))
-        try:
+            loops.append(run_worker())
+        async with running(*loops):
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await engine.dispose()
+        await engine.dispose()
 
     app = FastAPI(
         title="Ombuds cases",
@@ -78,9 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
-            async with app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            return True
+            return await database_is_up(app.state.engine)
 
         async def broker() -> bool:
             return bool(app.state.relay.connected and app.state.consumer.connected)

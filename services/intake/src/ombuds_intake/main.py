@@ -1,19 +1,17 @@
 """The intake service: public submissions in, `submission.*` events out."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
 
 from ombuds_intake import service
 from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
 from ombuds_intake.router import router
-from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASE_OPENED_V1,
     CASE_STATUS_CHANGED_V1,
@@ -23,6 +21,7 @@ from ombuds_shared.events import (
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
 
 SERVICE_NAME = "ombuds-intake"
@@ -48,14 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = session_factory
         app.state.relay = relay
         app.state.consumer = consumer
-        tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-        try:
+        async with running(relay.run(), consumer.run()):
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await engine.dispose()
+        await engine.dispose()
 
     app = FastAPI(
         title="Ombuds intake",
@@ -68,9 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
-            async with app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            return True
+            return await database_is_up(app.state.engine)
 
         async def broker() -> bool:
             return bool(app.state.relay.connected and app.state.consumer.connected)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -21,10 +20,11 @@ from ombuds_notifications.config import Settings
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.router import router
 from ombuds_notifications.worker import SERVICE_NAME, build_worker, connect_when_up
-from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import NOTIFICATIONS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
@@ -76,18 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.relay = relay
-        tasks = [
-            asyncio.create_task(relay.run(), name="outbox-relay"),
-            asyncio.create_task(_run_temporal(runtime, settings, activities), name="temporal"),
-        ]
-        try:
+        async with running(relay.run(), _run_temporal(runtime, settings, activities)):
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await engine.dispose()
-            state.pop("runtime", None)
+        await engine.dispose()
+        state.pop("runtime", None)
 
     app = FastAPI(
         title="Ombuds notifications",
@@ -102,11 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = state.get("runtime")
 
         async def database() -> bool:
-            if runtime is None:
-                return False
-            async with runtime.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            return True
+            return runtime is not None and await database_is_up(runtime.engine)
 
         async def temporal() -> bool:
             if runtime is None or runtime.temporal is None:

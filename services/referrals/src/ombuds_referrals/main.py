@@ -1,20 +1,19 @@
 """The referrals service. Today it only runs its outbox relay and answers `/healthz`;
 the agency directory, routing and the Referral workflow's activities come with issue 5."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
 
 from ombuds_referrals.config import Settings
 from ombuds_referrals.models import OutboxRecord
-from ombuds_shared.db import create_engine, create_session_factory
+from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.outbox import OutboxRelay
+from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
 
 SERVICE_NAME = "ombuds-referrals"
@@ -36,13 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.relay = relay
-        task = asyncio.create_task(relay.run())
-        try:
+        async with running(relay.run()):
             yield
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await engine.dispose()
+        await engine.dispose()
 
     app = FastAPI(
         title="Ombuds referrals",
@@ -54,9 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
-            async with app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            return True
+            return await database_is_up(app.state.engine)
 
         async def broker() -> bool:
             return bool(app.state.relay.connected)
