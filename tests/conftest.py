@@ -1,5 +1,6 @@
 """Fixtures for the real infrastructure: started once per test session by the project's own code."""
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,6 +12,16 @@ from support.infra import (
     postgres_reachable,
     running_infra,
 )
+
+# The suite posts submissions far faster than any person would, from one address; intake's
+# rate limit (30 a minute, 10 at once) would refuse them. Raise it for every app the tests
+# build, in process or through `make run`; the limiter's own tests set theirs explicitly.
+UNTHROTTLED = {"INTAKE_RATE_LIMIT_PER_MINUTE": "1000000", "INTAKE_RATE_LIMIT_BURST": "1000000"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in UNTHROTTLED.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples" / "submissions"
 def complaint(email: str, narrative: str) -> dict[str, Any]:
     body: dict[str, Any] = json.loads((EXAMPLES / "complaint.json").read_text())
     body["contact"]["email"] = email
-    body["narrative"] = narrative
+    body["incident"]["narrative"] = narrative
     return body
 
 
@@ -76,8 +76,10 @@ async def test_worker_killed_mid_activity_still_sends_one_email(
         env = {
             "NOTIFICATIONS_DATABASE_URL": urls["notifications"],
             "NOTIFICATIONS_SMTP_URL": infra.smtp_url,
-            "TEMPORAL_ADDRESS": infra.platform.temporal_address,
-            "KAFKA_BOOTSTRAP_SERVERS": infra.platform.kafka_bootstrap_servers,
+            "TEMPORAL_ADDRESS": system.platform.temporal_address,
+            "TEMPORAL_NAMESPACE": system.platform.temporal_namespace,
+            "KAFKA_BOOTSTRAP_SERVERS": system.platform.kafka_bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": system.platform.kafka_topic_prefix,
         }
         slow_worker = ManagedProcess(
             "notifications-worker-slow",

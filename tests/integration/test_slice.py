@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, LifecycleState, case_workflow_id
+from ombuds_shared.events import SUBMISSION_RECEIVED_V2
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_temporal
@@ -94,7 +95,7 @@ async def test_complaint_travels_to_an_acknowledgement_email(system: System) -> 
 
     await eventually(status_is_triage)
 
-    client = await connect_temporal(system.infra.platform)
+    client = await connect_temporal(system.platform)
     state = await client.get_workflow_handle(case_workflow_id(number)).query(
         LIFECYCLE_STATE_QUERY, result_type=LifecycleState
     )
@@ -123,7 +124,7 @@ async def test_one_trace_follows_a_submission_to_its_email(
         consumed = [
             s
             for s in finished
-            if s.name == "consume ombuds.submission.received.v1"
+            if s.name == f"consume {SUBMISSION_RECEIVED_V2}"
             and (s.attributes or {}).get("ombuds.control_number") == number
         ]
         if not consumed or consumed[0].context is None:
@@ -139,7 +140,7 @@ async def test_one_trace_follows_a_submission_to_its_email(
     names = await eventually(lambda: _as_async(trace_of_submission()))
     for expected in (
         "POST /api/v1/submissions",
-        "consume ombuds.submission.received.v1",
+        f"consume {SUBMISSION_RECEIVED_V2}",
         "StartWorkflow:CaseLifecycle",
         "RunWorkflow:CaseLifecycle",
         "StartActivity:notifications.send_acknowledgement",

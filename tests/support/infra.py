@@ -44,6 +44,12 @@ class Infra:
             temporal_address=f"127.0.0.1:{self.temporal_port}",
         )
 
+    def isolated_platform(self) -> PlatformSettings:
+        """Settings with topics and groups of their own, unseen by other tests on this broker."""
+        return self.platform.model_copy(
+            update={"kafka_topic_prefix": f"test-{uuid.uuid4().hex[:8]}."}
+        )
+
     @property
     def smtp_url(self) -> str:
         return f"smtp://127.0.0.1:{self.smtp_port}"

@@ -4,6 +4,7 @@ relays and activity workers, plus the workflow worker, against real infrastructu
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -12,6 +13,9 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.service import RPCError
 
 from ombuds_cases.config import Settings as CasesSettings
 from ombuds_cases.main import create_app as create_cases_app
@@ -24,6 +28,7 @@ from ombuds_notifications.config import Settings as NotificationsSettings
 from ombuds_notifications.main import create_app as create_notifications_app
 from ombuds_notifications.migrate import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
 from ombuds_shared.migrations import upgrade_to_head
+from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.temporal import connect_temporal
 from ombuds_workflows.worker import build_worker
 from support.infra import Infra
@@ -35,6 +40,7 @@ T = TypeVar("T")
 @dataclass
 class System:
     infra: Infra
+    platform: PlatformSettings
     intake: httpx.AsyncClient
     cases: httpx.AsyncClient
     notifications: httpx.AsyncClient
@@ -76,7 +82,7 @@ async def running_system(
     **notification_settings: Any,
 ) -> AsyncIterator[System]:
     await asyncio.to_thread(migrate_all, urls)
-    platform = infra.platform
+    platform = await isolated_namespace(infra.isolated_platform())
     apps = {
         "intake": create_intake_app(IntakeSettings(database_url=urls["intake"], platform=platform)),
         "cases": create_cases_app(CasesSettings(database_url=urls["cases"], platform=platform)),
@@ -101,7 +107,9 @@ async def running_system(
             )
             for name, app in apps.items()
         }
-        system = System(infra, clients["intake"], clients["cases"], clients["notifications"], apps)
+        system = System(
+            infra, platform, clients["intake"], clients["cases"], clients["notifications"], apps
+        )
 
         async def all_healthy() -> bool:
             for name in ("intake", "cases", "notifications"):
@@ -111,6 +119,30 @@ async def running_system(
 
         await eventually(all_healthy, timeout=60)
         yield system
+
+
+async def isolated_namespace(platform: PlatformSettings) -> PlatformSettings:
+    """A Temporal namespace of its own, so no other test's workers take this system's tasks."""
+    namespace = platform.kafka_topic_prefix.rstrip(".") or f"test-{uuid.uuid4().hex[:8]}"
+    client = await connect_temporal(platform)
+    await client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86_400)
+        )
+    )
+    isolated = platform.model_copy(update={"temporal_namespace": namespace})
+
+    async def usable() -> bool:
+        try:
+            await (await connect_temporal(isolated)).workflow_service.describe_namespace(
+                DescribeNamespaceRequest(namespace=namespace)
+            )
+        except RPCError:
+            return False
+        return True
+
+    await eventually(usable, timeout=30)
+    return isolated
 
 
 def sqlite_urls(base: Path) -> dict[str, str]:

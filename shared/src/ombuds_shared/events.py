@@ -23,6 +23,7 @@ ALL_TOPICS = (
 )
 
 SUBMISSION_RECEIVED_V1 = "ombuds.submission.received.v1"
+SUBMISSION_RECEIVED_V2 = "ombuds.submission.received.v2"
 CASE_OPENED_V1 = "ombuds.case.opened.v1"
 CASE_STATUS_CHANGED_V1 = "ombuds.case.status-changed.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
@@ -64,6 +65,29 @@ class SubmissionReceivedV1(EventBody):
     incident_date: date | None
     port_of_entry: str | None
     language: str
+    received_at: datetime
+
+
+class SubmissionReceivedV2(EventBody):
+    """A submission validated against a versioned question path (issue 3).
+
+    The sections are exactly what that path asked, keyed as in the form definition named by
+    `form_version`; a section the path does not ask is absent.
+    """
+
+    control_number: str
+    form_version: str
+    kind: str
+    category: str
+    topic: str | None
+    channel: str
+    anonymous: bool
+    language: str
+    contact: dict[str, Any] | None
+    incident: dict[str, Any]
+    trade: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = None
+    attachments: list[str] = []
     received_at: datetime
 
 

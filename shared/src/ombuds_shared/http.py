@@ -1,8 +1,10 @@
 """What every service's HTTP surface shares: error shapes, body limit, health."""
 
 import asyncio
+import contextlib
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ombuds_shared.internal_errors import internal_error
 
 log = logging.getLogger(__name__)
 
@@ -77,46 +81,78 @@ async def _service_error(request: Request, error: Exception) -> JSONResponse:
 
 
 class BodySizeLimit:
-    """Refuses bodies over the limit with 413, whether or not Content-Length is sent."""
+    """Refuses bodies over the limit with 413, whether or not Content-Length is sent.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    `path_limits` gives a path prefix (and everything below it) its own limit, e.g. a larger
+    one for file uploads; the longest matching prefix wins.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = sorted(
+            ((prefix.rstrip("/"), limit) for prefix, limit in (path_limits or {}).items()),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.path_limits:
+            if path == prefix or path.startswith(prefix + "/"):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope["path"])
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._too_large(send, max_bytes)
             return
         received = 0
         response_started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, response_started, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
+                    # Answer now: a form parser that catches the error would otherwise turn it
+                    # into its own 400, which `tracking_send` then drops.
+                    if not response_started:
+                        response_started = refused = True
+                        await self._too_large(send, max_bytes)
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._too_large(send)
 
-    async def _too_large(self, send: Send) -> None:
-        body = b'{"detail":"The request body is larger than 1 MiB.","code":"too_large"}'
+    async def _too_large(self, send: Send, max_bytes: int) -> None:
+        body = json.dumps(
+            {
+                "detail": f"The request body is larger than {_describe_bytes(max_bytes)}.",
+                "code": "too_large",
+            },
+            separators=(",", ":"),
+        ).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -129,6 +165,12 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _describe_bytes(size: int) -> str:
+    """Whole MiB, rounded down: a 10 MiB upload limit plus framing still reads "10 MiB"."""
+    mib = 1024 * 1024
+    return f"{size // mib} MiB" if size >= mib else f"{size} bytes"
 
 
 async def _dependency_down(request: Request, error: Exception) -> JSONResponse:
@@ -144,14 +186,19 @@ async def _dependency_down(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def install_common(app: FastAPI) -> None:
+def install_common(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:
+    """Error rendering and the body limit: 1 MiB, or `body_limits[prefix]` below a path prefix."""
+    # Anything unexpected: a generic 500 with an error id, the traceback only in the log.
+    # Starlette's debug mode would send the traceback to the caller instead, so it stays off.
+    app.debug = False
+    app.add_exception_handler(Exception, internal_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ServiceError, _service_error)
     # A database that is down or unreachable: say so, and nothing half-done is kept (the
     # transaction never committed).
     for error_type in (DBAPIError, OSError, TimeoutError):
         app.add_exception_handler(error_type, _dependency_down)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, path_limits=body_limits)
 
 
 def add_health_route(app: FastAPI, checks: Callable[[], dict[str, HealthCheck]]) -> None:

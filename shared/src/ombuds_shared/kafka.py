@@ -12,6 +12,11 @@ from ombuds_shared.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 
+def physical_topic(settings: PlatformSettings, topic: str) -> str:
+    """The broker's name for one of the contract's topics (see `kafka_topic_prefix`)."""
+    return settings.kafka_topic_prefix + topic
+
+
 def new_producer(settings: PlatformSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -27,9 +32,9 @@ def new_consumer(settings: PlatformSettings, group_id: str, *topics: str) -> AIO
     # Offsets are committed by hand after the database transaction (never auto-commit);
     # "earliest" so that a broker that lost its log is read again from the start.
     return AIOKafkaConsumer(
-        *topics,
+        *(physical_topic(settings, topic) for topic in topics),
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=group_id,
+        group_id=settings.kafka_topic_prefix + group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         metadata_max_age_ms=5_000,
@@ -47,10 +52,11 @@ async def ensure_topics(
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        names = [physical_topic(settings, topic) for topic in topics]
         missing = [
-            NewTopic(name=t, num_partitions=partitions, replication_factor=1)
-            for t in topics
-            if t not in existing
+            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            for name in names
+            if name not in existing
         ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 from ombuds_shared.events import CloudEvent
-from ombuds_shared.kafka import ensure_topics, new_producer
+from ombuds_shared.kafka import ensure_topics, new_producer, physical_topic
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import current_trace_headers, kafka_headers
 
@@ -191,7 +191,7 @@ class OutboxRelay:
             for row in rows:
                 futures.append(
                     await producer.send(
-                        row.topic,
+                        physical_topic(self._settings, row.topic),
                         value=row.payload.encode(),
                         key=row.message_key.encode(),
                         headers=kafka_headers(row.trace_headers or {}),
@@ -226,12 +226,17 @@ class OutboxRelay:
         if not self._published_high:
             return
         partitions = list(self._published_high)
+        on_broker = {
+            tp: TopicPartition(physical_topic(self._settings, tp.topic), tp.partition)
+            for tp in partitions
+        }
         present = await watcher.topics()
-        if any(tp.topic not in present for tp in partitions):
+        if any(name.topic not in present for name in on_broker.values()):
             await ensure_topics(self._settings, self._topics)
             ends = dict.fromkeys(partitions, 0)
         else:
-            ends = await watcher.end_offsets(partitions)
+            offsets = await watcher.end_offsets(list(on_broker.values()))
+            ends = {tp: offsets.get(on_broker[tp], 0) for tp in partitions}
         # A partition we published to that now reports an empty log has lost it. (Comparing
         # the end offset with our highest offset is not reliable: Tansu reports the last
         # batch's base offset + 1 as the end, below the true end for multi-record batches.)

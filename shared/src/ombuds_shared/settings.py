@@ -18,6 +18,9 @@ class PlatformSettings(BaseSettings):
     # The embedded Tansu broker cannot do InitProducerId, so idempotence stays a setting
     # (consumers dedupe through their inbox either way).
     kafka_enable_idempotence: bool = False
+    # Prepended to every topic and consumer group name, so several Ombuds installations (or
+    # test runs) can share one cluster without reading each other's events.
+    kafka_topic_prefix: str = ""
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     otel_traces_exporter: Literal["none", "console", "otlp"] = "none"

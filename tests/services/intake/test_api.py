@@ -17,8 +17,9 @@ from ombuds_intake.migrate import MIGRATIONS
 from ombuds_intake.models import OutboxRecord, Submission
 from ombuds_shared.control_numbers import parse_control_number
 from ombuds_shared.db import create_session_factory
-from ombuds_shared.events import SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
+from ombuds_shared.events import SUBMISSION_RECEIVED_V2, SUBMISSIONS_TOPIC
 from ombuds_shared.migrations import upgrade_to_head
+from support import sample_files
 from support.infra import Infra
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "submissions"
@@ -33,7 +34,7 @@ def complaint(**changes: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 async def intake(database_url: str, infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, database_url)
-    app = create_app(Settings(database_url=database_url, platform=infra.platform))
+    app = create_app(Settings(database_url=database_url, platform=infra.isolated_platform()))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -73,12 +74,14 @@ async def test_accepts_a_complaint_and_stages_its_event(intake: httpx.AsyncClien
     assert submission is not None
     assert (row.topic, row.event_type, row.message_key) == (
         SUBMISSIONS_TOPIC,
-        SUBMISSION_RECEIVED_V1,
+        SUBMISSION_RECEIVED_V2,
         body["control_number"],
     )
     assert json.loads(row.payload)["data"]["contact"]["email"] == "maria.lopez@example.org"
     assert submission.client_ip is not None
-    assert submission.original["narrative"].startswith("At the checkpoint")
+    assert submission.original["incident"]["narrative"].startswith("At the checkpoint")
+    assert submission.form_version == body["form_version"]
+    assert submission.accuracy_certified_at is not None
 
 
 async def test_same_idempotency_key_returns_same_control_number(intake: httpx.AsyncClient) -> None:
@@ -94,11 +97,9 @@ async def test_same_idempotency_key_returns_same_control_number(intake: httpx.As
 async def test_idempotency_key_with_another_body_is_refused(intake: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": f"portal-retry-{uuid.uuid4()}"}
     await intake.post("/api/v1/submissions", json=complaint(), headers=headers)
-    other = await intake.post(
-        "/api/v1/submissions",
-        json=complaint(narrative="Something else entirely happened."),
-        headers=headers,
-    )
+    changed = complaint()
+    changed["incident"]["narrative"] = "Something else entirely happened."
+    other = await intake.post("/api/v1/submissions", json=changed, headers=headers)
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_key_reused"
 
@@ -110,14 +111,16 @@ def rules(response: httpx.Response) -> set[tuple[str, str]]:
 
 async def test_each_invalid_field_is_named_with_its_rule(intake: httpx.AsyncClient) -> None:
     before = await stored(intake)
-    body = complaint(kind="rant", incident_date="yesterday", narrative="short")
+    body = complaint(kind="rant")
+    body["incident"]["incident_date"] = "yesterday"
+    body["incident"]["narrative"] = "short"
     del body["privacy_act_acknowledged"]
     body["contact"]["email"] = "not-an-email"
     response = await intake.post("/api/v1/submissions", json=body)
-    assert rules(response) >= {
-        ("kind", "enum"),
-        ("incident_date", "date_from_datetime_parsing"),
-        ("narrative", "string_too_short"),
+    assert rules(response) == {
+        ("kind", "literal_error"),
+        ("incident.incident_date", "date_from_datetime_parsing"),
+        ("incident.narrative", "string_too_short"),
         ("privacy_act_acknowledged", "missing"),
         ("contact.email", "value_error"),
     }
@@ -126,18 +129,22 @@ async def test_each_invalid_field_is_named_with_its_rule(intake: httpx.AsyncClie
 
 async def test_complaint_needs_date_and_port(intake: httpx.AsyncClient) -> None:
     body = complaint()
-    del body["incident_date"], body["port_of_entry"]
+    del body["incident"]["incident_date"], body["incident"]["port_of_entry"]
     assert rules(await intake.post("/api/v1/submissions", json=body)) == {
-        ("incident_date", "required_for_complaint"),
-        ("port_of_entry", "required_for_complaint"),
+        ("incident.incident_date", "missing"),
+        ("incident.port_of_entry", "missing"),
     }
 
 
-async def test_privacy_act_must_be_acknowledged(intake: httpx.AsyncClient) -> None:
+async def test_privacy_act_and_accuracy_must_be_acknowledged(intake: httpx.AsyncClient) -> None:
     response = await intake.post(
-        "/api/v1/submissions", json=complaint(privacy_act_acknowledged=False)
+        "/api/v1/submissions",
+        json=complaint(privacy_act_acknowledged=False, accuracy_certified=False),
     )
-    assert rules(response) == {("privacy_act_acknowledged", "literal_error")}
+    assert rules(response) == {
+        ("privacy_act_acknowledged", "literal_error"),
+        ("accuracy_certified", "literal_error"),
+    }
 
 
 async def test_unknown_fields_are_rejected_not_stored(intake: httpx.AsyncClient) -> None:
@@ -147,11 +154,16 @@ async def test_unknown_fields_are_rejected_not_stored(intake: httpx.AsyncClient)
     assert await stored(intake) == before
 
 
-async def test_anonymous_submission_carries_no_contact(intake: httpx.AsyncClient) -> None:
+async def test_anonymous_submission_carries_no_personal_information(
+    intake: httpx.AsyncClient,
+) -> None:
     response = await intake.post("/api/v1/submissions", json=complaint(anonymous=True))
-    assert rules(response) == {("contact", "forbidden_when_anonymous")}
+    assert rules(response) == {
+        ("contact", "forbidden_when_anonymous"),
+        ("identity", "forbidden_when_anonymous"),
+    }
     body = complaint(anonymous=True)
-    del body["contact"]
+    del body["contact"], body["identity"]
     accepted = await intake.post("/api/v1/submissions", json=body)
     assert accepted.status_code == 201
     assert "no response" in accepted.json()["acknowledgement"]
@@ -168,9 +180,9 @@ async def test_malformed_json_is_a_422(intake: httpx.AsyncClient) -> None:
 
 async def test_body_over_one_mebibyte_is_a_413(intake: httpx.AsyncClient) -> None:
     before = await stored(intake)
-    response = await intake.post(
-        "/api/v1/submissions", json=complaint(narrative="x" * (1024 * 1024 + 1))
-    )
+    body = complaint()
+    body["incident"]["narrative"] = "x" * (1024 * 1024 + 1)
+    response = await intake.post("/api/v1/submissions", json=body)
     assert response.status_code == 413
     assert await stored(intake) == before
 
@@ -223,3 +235,44 @@ async def test_database_outage_is_a_503_and_stores_nothing(infra: Infra) -> None
     assert "nothing was changed" in response.json()["detail"]
     assert health.status_code == 503
     assert health.json()["checks"]["database"] == "down"
+
+
+async def test_forms_describe_every_path(intake: httpx.AsyncClient) -> None:
+    current = (await intake.get("/api/v1/forms")).json()
+    assert set(current["categories"]) == {
+        "trusted_traveler",
+        "border_patrol",
+        "aviation_marina",
+        "trade",
+        "general",
+    }
+    same = await intake.get(f"/api/v1/forms/{current['version']}")
+    assert same.json() == current
+    missing = await intake.get("/api/v1/forms/1999-01-01")
+    assert missing.status_code == 404
+
+
+async def test_uploaded_files_travel_with_the_submission_once(intake: httpx.AsyncClient) -> None:
+    upload = await intake.post(
+        "/api/v1/attachments", files={"file": ("receipt.png", sample_files.png(), "image/png")}
+    )
+    assert upload.status_code == 201, upload.text
+    attachment = upload.json()["id"]
+    body = complaint(attachments=[attachment])
+    accepted = await intake.post("/api/v1/submissions", json=body)
+    assert accepted.status_code == 201, accepted.text
+    factory = create_session_factory(intake.app.state.engine)  # type: ignore[attr-defined]
+    async with factory() as session:
+        row = await session.scalar(
+            select(OutboxRecord).where(
+                OutboxRecord.message_key == accepted.json()["control_number"]
+            )
+        )
+    assert row is not None
+    assert json.loads(row.payload)["data"]["attachments"] == [attachment]
+
+    again = await intake.post("/api/v1/submissions", json=complaint(attachments=[attachment]))
+    assert again.status_code == 422
+    assert attachment in again.json()["detail"]
+    malformed = await intake.post("/api/v1/submissions", json=complaint(attachments=["../etc"]))
+    assert rules(malformed) == {("attachments.0", "string_pattern_mismatch")}

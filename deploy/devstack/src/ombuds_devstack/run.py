@@ -155,6 +155,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
             "TEMPORAL_ADDRESS": config.temporal_address,
             "NOTIFICATIONS_SMTP_URL": config.smtp_url,
+            "INTAKE_ATTACHMENTS_DIR": str(config.data_dir / "attachments"),
         }
         env.update({f"{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
         return env

@@ -16,7 +16,12 @@ from ombuds_shared.contracts import (
     case_workflow_id,
 )
 from ombuds_shared.db import UnitOfWork
-from ombuds_shared.events import CloudEvent, SubmissionReceivedV1
+from ombuds_shared.events import (
+    SUBMISSION_RECEIVED_V2,
+    CloudEvent,
+    SubmissionReceivedV1,
+    SubmissionReceivedV2,
+)
 from ombuds_shared.inbox import claim_event
 from ombuds_shared.temporal import TemporalConnection
 
@@ -58,7 +63,11 @@ class SubmissionHandler:
         self._temporal = temporal
 
     async def __call__(self, event: CloudEvent) -> None:
-        received = SubmissionReceivedV1.model_validate(event.data)
+        received: SubmissionReceivedV1 | SubmissionReceivedV2
+        if event.type == SUBMISSION_RECEIVED_V2:
+            received = SubmissionReceivedV2.model_validate(event.data)
+        else:
+            received = SubmissionReceivedV1.model_validate(event.data)
         async with UnitOfWork(self._session_factory) as uow:
             if await claim_event(uow.session, InboxRecord, event):
                 existing = await repository.by_control_number(uow.session, received.control_number)

@@ -13,7 +13,12 @@ from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
 from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
-from ombuds_shared.events import CASES_TOPIC, SUBMISSION_RECEIVED_V1, SUBMISSIONS_TOPIC
+from ombuds_shared.events import (
+    CASES_TOPIC,
+    SUBMISSION_RECEIVED_V1,
+    SUBMISSION_RECEIVED_V2,
+    SUBMISSIONS_TOPIC,
+)
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
@@ -34,11 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_factory = create_session_factory(engine)
         temporal = TemporalConnection(settings.platform)
         relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (CASES_TOPIC,))
+        opener = SubmissionHandler(session_factory, temporal)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
             topics=(SUBMISSIONS_TOPIC,),
-            handlers={SUBMISSION_RECEIVED_V1: SubmissionHandler(session_factory, temporal)},
+            handlers={SUBMISSION_RECEIVED_V1: opener, SUBMISSION_RECEIVED_V2: opener},
         )
         app.state.engine = engine
         app.state.session_factory = session_factory

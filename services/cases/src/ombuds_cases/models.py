@@ -1,8 +1,9 @@
 """What cases owns: cases and their status history, plus its outbox and inbox."""
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -19,8 +20,10 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
     control_number: Mapped[str] = mapped_column(String(32), unique=True)
+    form_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     category: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean)
     contact_first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -30,6 +33,9 @@ class Case(Base):
     incident_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     port_of_entry: Mapped[str | None] = mapped_column(String(200), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
+    # The rest of what the submitter's question path asked, as asked (contact details beyond
+    # name and email, trade details, identity verification), keyed by section.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), index=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

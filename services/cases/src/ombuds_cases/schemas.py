@@ -1,6 +1,7 @@
 """The staff API's view of a case."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,11 +35,16 @@ class CaseSummary(BaseModel):
 
 
 class CaseDetail(CaseSummary):
+    form_version: str | None
+    topic: str | None
     narrative: str
     incident_date: date | None
     port_of_entry: str | None
     language: str
     contact: ContactView | None
+    # Everything else the question path asked, by section (identity numbers will be masked
+    # once field-level encryption lands with the staff workspace).
+    details: dict[str, Any]
     workflow_id: str
     status_history: list[StatusChangeView]
 

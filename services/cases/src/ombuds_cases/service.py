@@ -1,5 +1,8 @@
 """Case decisions: open a case from a submission, move it through its statuses."""
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
@@ -13,6 +16,7 @@ from ombuds_shared.events import (
     CaseStatusChangedV1,
     CloudEvent,
     SubmissionReceivedV1,
+    SubmissionReceivedV2,
     make_event,
 )
 from ombuds_shared.http import ConflictError, NotFoundError
@@ -29,6 +33,41 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _submitted_details(received: SubmissionReceivedV1 | SubmissionReceivedV2) -> dict[str, Any]:
+    """Case columns from either version of `submission.received` still in flight."""
+    if isinstance(received, SubmissionReceivedV1):
+        contact = received.contact
+        return {
+            "contact_first_name": contact.first_name if contact else None,
+            "contact_last_name": contact.last_name if contact else None,
+            "contact_email": str(contact.email) if contact else None,
+            "narrative": received.narrative,
+            "incident_date": received.incident_date,
+            "port_of_entry": received.port_of_entry,
+            "details": {},
+        }
+    person: dict[str, Any] = received.contact or {}
+    incident = received.incident
+    sections = {"contact": received.contact, "trade": received.trade, "identity": received.identity}
+    return {
+        "form_version": received.form_version,
+        "topic": received.topic,
+        "contact_first_name": person.get("first_name"),
+        "contact_last_name": person.get("last_name"),
+        "contact_email": person.get("email"),
+        "narrative": incident["narrative"],
+        "incident_date": date.fromisoformat(incident["incident_date"])
+        if incident.get("incident_date")
+        else None,
+        "port_of_entry": incident.get("port_of_entry"),
+        "details": {
+            **{name: section for name, section in sections.items() if section},
+            "incident": incident,
+            "attachments": received.attachments,
+        },
+    }
+
+
 class CaseNotFoundError(NotFoundError):
     def __init__(self, control_number: str) -> None:
         super().__init__(f"No case has control number {control_number}.")
@@ -38,27 +77,21 @@ class IllegalTransitionError(ConflictError):
     code = "illegal_transition"
 
 
-def open_case(session: AsyncSession, received: SubmissionReceivedV1) -> Case:
+def open_case(session: AsyncSession, received: SubmissionReceivedV1 | SubmissionReceivedV2) -> Case:
     """Stage a new case in status `received`, with its first history entry and event."""
     now = utcnow()
-    contact = received.contact
     case = Case(
         control_number=received.control_number,
         kind=received.kind,
         category=received.category,
         channel=received.channel,
         anonymous=received.anonymous,
-        contact_first_name=contact.first_name if contact else None,
-        contact_last_name=contact.last_name if contact else None,
-        contact_email=str(contact.email) if contact else None,
-        narrative=received.narrative,
-        incident_date=received.incident_date,
-        port_of_entry=received.port_of_entry,
         language=received.language,
         status="received",
         received_at=received.received_at,
         opened_at=now,
         updated_at=now,
+        **_submitted_details(received),
     )
     session.add(case)
     session.add(

@@ -1,8 +1,11 @@
 """Intake settings, read from `INTAKE_*` environment variables."""
 
-from pydantic import Field
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ombuds_shared.forms import DEVELOPMENT_SECRET, FormSettings
 from ombuds_shared.settings import PlatformSettings
 
 
@@ -11,3 +14,37 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///.data/intake.db"
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    # Attachments (PIA: PDF, JPEG and PNG only, stored outside the database).
+    attachments_dir: str = ".data/attachments"
+    attachments_backend: Literal["filesystem", "s3"] = "filesystem"
+    attachments_s3_endpoint_url: str | None = None
+    attachments_s3_bucket: str = "ombuds-attachments"
+    attachments_s3_region: str = "us-east-1"
+    attachments_s3_access_key_id: str | None = None
+    attachments_s3_secret_access_key: SecretStr | None = None
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachment_max_count: int = Field(default=5, ge=0)
+
+    # Abuse controls: a token bucket per client address on submissions and attachments
+    # (`burst` at once, then `per_minute`); see ombuds_intake.rate_limits.
+    rate_limit_per_minute: int = Field(default=30, ge=1)
+    rate_limit_burst: int = Field(default=10, ge=1)
+    rate_limit_backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Peers (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    # The portal's CSRF secret and bot check (OMBUDS_FORMS_SECRET and friends).
+    forms: FormSettings = Field(default_factory=FormSettings)
+
+    @model_validator(mode="after")
+    def _no_default_forms_secret_outside_development(self) -> Self:
+        if (
+            self.platform.environment != "development"
+            and self.forms.secret.get_secret_value() == DEVELOPMENT_SECRET
+        ):
+            raise ValueError(
+                "set OMBUDS_FORMS_SECRET: the development secret is refused outside development"
+            )
+        return self

@@ -5,11 +5,22 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ombuds_intake import service
+from ombuds_intake.attachments.router import (
+    ATTACHMENTS_PATH,
+    attachments_router,
+    upload_body_limit,
+)
+from ombuds_intake.attachments.service import AttachmentLimits
+from ombuds_intake.attachments.storage import build_store
 from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
+from ombuds_intake.portal.router import STATIC_DIR
+from ombuds_intake.portal.router import router as portal_router
+from ombuds_intake.rate_limits import install_rate_limit
 from ombuds_intake.router import router
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
@@ -18,6 +29,7 @@ from ombuds_shared.events import (
     CASES_TOPIC,
     SUBMISSIONS_TOPIC,
 )
+from ombuds_shared.forms import install_form_protection
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
@@ -45,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = session_factory
+        app.state.attachment_store = build_store(settings)
         app.state.relay = relay
         app.state.consumer = consumer
         async with running(relay.run(), consumer.run()):
@@ -57,8 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Takes compliments, questions, complaints, tips and comments from the public.",
         lifespan=lifespan,
     )
-    install_common(app)
+    install_common(
+        app, body_limits={ATTACHMENTS_PATH: upload_body_limit(settings.attachment_max_bytes)}
+    )
+    install_rate_limit(app, settings)
+    app.state.attachment_limits = AttachmentLimits.from_settings(settings)
     app.include_router(router)
+    app.include_router(attachments_router(app.state.attachment_limits))
+    install_form_protection(app, settings.forms)
+    app.include_router(portal_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

@@ -22,8 +22,11 @@ class Submission(Base):
     control_number: Mapped[str] = mapped_column(String(32), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     request_fingerprint: Mapped[str] = mapped_column(String(64))
+    # The form definition this submission was validated against; never reinterpreted later.
+    form_version: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean)
     contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
@@ -35,6 +38,8 @@ class Submission(Base):
     original: Mapped[dict[str, Any]] = mapped_column(JSON)
     client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     privacy_act_acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # PIA 7.2: web submitters certify the information is true and accurate.
+    accuracy_certified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(32), default="received")
     status_updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

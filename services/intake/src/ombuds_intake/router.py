@@ -1,16 +1,31 @@
 """Intake's public HTTP API."""
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Request, Response, status
+from fastapi import Path as PathParam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
-from ombuds_intake.schemas import SubmissionAccepted, SubmissionRequest, SubmissionStatus
+from ombuds_intake.forms.definition import FormDefinition, available_versions, load_definition
+from ombuds_intake.forms.paths import validate_submission
+from ombuds_intake.schemas import SubmissionAccepted, SubmissionStatus
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
-from ombuds_shared.http import ServiceError
+from ombuds_shared.http import NotFoundError, ServiceError
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+_EXAMPLE_DIR = Path(__file__).resolve().parents[4] / "examples" / "submissions"
+_EXAMPLES: dict[str, Any] = {
+    path.stem: {"summary": path.stem, "value": json.loads(path.read_text())}
+    for path in sorted(_EXAMPLE_DIR.glob("*.json"))
+}
+
+
+class FormVersionNotFoundError(NotFoundError):
+    pass
 
 
 class ControlNumberTypoError(ServiceError):
@@ -45,16 +60,25 @@ def _canonical(control_number: str) -> str:
     },
 )
 async def submit(
-    body: SubmissionRequest,
+    body: Annotated[dict[str, Any], Body(openapi_examples=_EXAMPLES)],
     request: Request,
     response: Response,
     session_factory: SessionFactoryDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> SubmissionAccepted:
-    """Accept a submission from the public portal and issue its control number."""
+    """Accept a submission and issue its control number.
+
+    The body follows the question path of its `category`, as `GET /api/v1/forms` describes:
+    each path asks its own fields, marks the required ones, and refuses any other.
+    """
+    validated = validate_submission(body)
     client_ip = request.client.host if request.client else None
     submission, created = await service.accept_submission(
-        session_factory, body, idempotency_key, client_ip
+        session_factory,
+        validated,
+        idempotency_key,
+        client_ip,
+        request.app.state.attachment_limits,
     )
     if created:
         request.app.state.relay.notify()
@@ -69,6 +93,7 @@ async def submit(
         control_number=submission.control_number,
         status=submission.status,
         received_at=submission.received_at,
+        form_version=submission.form_version,
         acknowledgement=acknowledgement,
         status_url=f"/api/v1/submissions/{submission.control_number}/status",
     )
@@ -83,7 +108,7 @@ async def submit(
     },
 )
 async def submission_status(
-    control_number: Annotated[str, Path(max_length=40)],
+    control_number: Annotated[str, PathParam(max_length=40)],
     x_submitter_email: Annotated[str, Header(max_length=320)],
     session_factory: SessionFactoryDep,
 ) -> SubmissionStatus:
@@ -100,3 +125,19 @@ async def submission_status(
         received_at=submission.received_at,
         status_updated_at=submission.status_updated_at,
     )
+
+
+@router.get("/forms", response_model=FormDefinition, tags=["forms"])
+async def current_form() -> FormDefinition:
+    """The current question paths: each category's sections, fields, required flags, labels."""
+    return load_definition()
+
+
+@router.get("/forms/{version}", response_model=FormDefinition, tags=["forms"])
+async def form_version(version: Annotated[str, PathParam(max_length=32)]) -> FormDefinition:
+    """An earlier (or the current) version of the question paths, as it was."""
+    if version not in available_versions():
+        raise FormVersionNotFoundError(
+            f"No form version {version}; known: {', '.join(available_versions())}."
+        )
+    return load_definition(version)

@@ -3,23 +3,24 @@
 import hashlib
 import hmac
 import json
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import repository
+from ombuds_intake.attachments.service import AttachmentLimits, claim_for_submission
+from ombuds_intake.forms.paths import ValidatedSubmission
 from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
-from ombuds_intake.schemas import SubmissionRequest
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
-    SUBMISSION_RECEIVED_V1,
+    SUBMISSION_RECEIVED_V2,
     SUBMISSIONS_TOPIC,
     CaseOpenedV1,
     CaseStatusChangedV1,
     CloudEvent,
-    SubmissionReceivedV1,
-    SubmitterContactV1,
+    SubmissionReceivedV2,
     make_event,
 )
 from ombuds_shared.http import ConflictError, NotFoundError
@@ -41,64 +42,69 @@ class SubmissionNotFoundError(NotFoundError):
         super().__init__("No submission matches this control number and email address.")
 
 
-def fingerprint(request: SubmissionRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True)
+def fingerprint(submission: ValidatedSubmission) -> str:
+    canonical = json.dumps(submission.as_json(), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _new_submission(
-    request: SubmissionRequest, idempotency_key: str | None, client_ip: str | None
+    validated: ValidatedSubmission, idempotency_key: str | None, client_ip: str | None
 ) -> Submission:
     now = utcnow()
+    incident = validated.incident
     return Submission(
         control_number=new_control_number(),
         idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint(request),
-        kind=request.kind.value,
-        category=request.category.value,
+        request_fingerprint=fingerprint(validated),
+        form_version=validated.form_version,
+        kind=validated.kind,
+        category=validated.category,
+        topic=validated.topic,
         channel=WEB_CHANNEL,
-        anonymous=request.anonymous,
-        contact_email=request.contact.email.lower() if request.contact else None,
-        narrative=request.narrative,
-        incident_date=request.incident_date,
-        port_of_entry=request.port_of_entry,
-        language=request.language,
-        original=request.model_dump(mode="json"),
+        anonymous=validated.anonymous,
+        contact_email=validated.contact_email,
+        narrative=incident["narrative"],
+        incident_date=date.fromisoformat(incident["incident_date"])
+        if incident.get("incident_date")
+        else None,
+        port_of_entry=incident.get("port_of_entry"),
+        language=validated.language,
+        original=validated.as_json(),
         client_ip=client_ip,
         privacy_act_acknowledged_at=now,
+        accuracy_certified_at=now,
         received_at=now,
         status="received",
         status_updated_at=now,
     )
 
 
-def _received_event(submission: Submission, request: SubmissionRequest) -> CloudEvent:
-    contact = request.contact
-    body = SubmissionReceivedV1(
+def _received_event(submission: Submission, validated: ValidatedSubmission) -> CloudEvent:
+    sections = validated.sections
+    body = SubmissionReceivedV2(
         control_number=submission.control_number,
-        kind=submission.kind,
-        category=submission.category,
+        form_version=validated.form_version,
+        kind=validated.kind,
+        category=validated.category,
+        topic=validated.topic,
         channel=submission.channel,
-        anonymous=submission.anonymous,
-        contact=SubmitterContactV1(
-            first_name=contact.first_name, last_name=contact.last_name, email=contact.email
-        )
-        if contact
-        else None,
-        narrative=submission.narrative,
-        incident_date=submission.incident_date,
-        port_of_entry=submission.port_of_entry,
-        language=submission.language,
+        anonymous=validated.anonymous,
+        language=validated.language,
+        contact=sections.get("contact"),
+        incident=sections["incident"],
+        trade=sections.get("trade"),
+        identity=sections.get("identity"),
+        attachments=validated.attachments,
         received_at=submission.received_at,
     )
-    return make_event(EVENT_SOURCE, SUBMISSION_RECEIVED_V1, body, submission.control_number)
+    return make_event(EVENT_SOURCE, SUBMISSION_RECEIVED_V2, body, submission.control_number)
 
 
 async def _replay(
-    session: AsyncSession, idempotency_key: str, request: SubmissionRequest
+    session: AsyncSession, idempotency_key: str, validated: ValidatedSubmission
 ) -> Submission | None:
     existing = await repository.by_idempotency_key(session, idempotency_key)
-    if existing is not None and existing.request_fingerprint != fingerprint(request):
+    if existing is not None and existing.request_fingerprint != fingerprint(validated):
         raise IdempotencyKeyReusedError(
             "This Idempotency-Key was already used for a different submission."
         )
@@ -107,24 +113,36 @@ async def _replay(
 
 async def accept_submission(
     session_factory: async_sessionmaker[AsyncSession],
-    request: SubmissionRequest,
+    validated: ValidatedSubmission,
     idempotency_key: str | None,
     client_ip: str | None,
+    attachment_limits: AttachmentLimits,
 ) -> tuple[Submission, bool]:
-    """Store the submission and its `submission.received` event in one transaction.
+    """Store the submission, claim its uploaded files, and stage its `submission.received`
+    event, all in one transaction.
 
     Returns the submission and whether it is new (False when the Idempotency-Key repeats).
     """
     for _attempt in range(3):
         async with UnitOfWork(session_factory) as uow:
             if idempotency_key is not None:
-                existing = await _replay(uow.session, idempotency_key, request)
+                existing = await _replay(uow.session, idempotency_key, validated)
                 if existing is not None:
                     return existing, False
-            submission = _new_submission(request, idempotency_key, client_ip)
+            submission = _new_submission(validated, idempotency_key, client_ip)
             uow.session.add(submission)
+            if validated.attachments:
+                await claim_for_submission(
+                    uow.session,
+                    validated.attachments,
+                    submission.control_number,
+                    attachment_limits,
+                )
             add_to_outbox(
-                uow.session, OutboxRecord, SUBMISSIONS_TOPIC, _received_event(submission, request)
+                uow.session,
+                OutboxRecord,
+                SUBMISSIONS_TOPIC,
+                _received_event(submission, validated),
             )
             try:
                 await uow.commit()
