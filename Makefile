@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install run test lint unit integration e2e bench clean
+.PHONY: help install browsers run test lint unit integration e2e bench clean
 
 help:
 	@echo "make run    - install, then start everything (Ctrl-C stops it)"
@@ -25,6 +25,10 @@ help:
 install: $(UV)
 	$(UV) sync --frozen
 
+# The portal's browser tests drive Debian's Chromium (never a browser Playwright downloads).
+browsers:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+
 run: install
 	$(UV) run --frozen python -m ombuds_devstack run
 
@@ -37,7 +41,7 @@ lint: install
 unit: install
 	$(UV) run --frozen pytest -m "not integration and not e2e"
 
-test: lint
+test: lint browsers
 	$(UV) run --frozen pytest
 
 bench: install

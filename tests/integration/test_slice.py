@@ -13,6 +13,7 @@ from ombuds_shared.events import SUBMISSION_RECEIVED_V2
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_temporal
+from support import sample_files
 from support.infra import (
     Infra,
     create_postgres_database,
@@ -153,3 +154,42 @@ async def test_one_trace_follows_a_submission_to_its_email(
 
 async def _as_async(value: Any) -> Any:
     return value
+
+
+async def test_a_phone_call_entered_by_staff_becomes_a_case_without_email(system: System) -> None:
+    body = example("complaint")
+    del body["privacy_act_acknowledged"], body["accuracy_certified"]
+    body.update(
+        channel="phone",
+        information_confirmed=True,
+        call={"received_at": "2026-11-20T10:15:00-05:00", "caller_number": "619 555 0142"},
+    )
+    accepted = await system.intake.post("/api/v1/staff/submissions", json=body, headers=STAFF)
+    assert accepted.status_code == 201, accepted.text
+    number = accepted.json()["control_number"]
+    case = await eventually(lambda: case_for(system, number))
+    assert case["channel"] == "phone"
+    assert case["details"]["channel_details"]["call"]["caller_number"] == "619 555 0142"
+    assert "read back" in case["status_history"][-1]["reason"]
+    assert system.emails_for(number) == []
+
+
+async def test_a_letter_is_answered_with_a_printable_letter(system: System) -> None:
+    scan = await system.intake.post(
+        "/api/v1/attachments", files={"file": ("letter.pdf", sample_files.pdf(), "application/pdf")}
+    )
+    body = example("complaint")
+    del body["privacy_act_acknowledged"], body["accuracy_certified"]
+    body.update(channel="letter", information_confirmed=True, scanned_document=scan.json()["id"])
+    accepted = await system.intake.post("/api/v1/staff/submissions", json=body, headers=STAFF)
+    assert accepted.status_code == 201, accepted.text
+    number = accepted.json()["control_number"]
+    case = await eventually(lambda: case_for(system, number))
+    assert case["status_history"][-1]["reason"] == "acknowledgement letter ready to print and mail"
+    log = await system.notifications.get("/api/v1/messages", params={"control_number": number})
+    [letter] = log.json()["items"]
+    assert (letter["channel"], letter["status"]) == ("letter", "ready_to_print")
+    printable = await system.notifications.get(f"/api/v1/messages/{letter['message_id']}/letter")
+    assert number in printable.text
+    assert "123 Palm Ave" in printable.text
+    assert system.emails_for(number) == []

@@ -21,12 +21,15 @@ from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
     LIFECYCLE_STATE_QUERY,
     NOTIFICATIONS_TASK_QUEUE,
+    PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     RECORD_CASE_STATUS_ACTIVITY,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
     AcknowledgementResult,
     CaseLifecycleInput,
     CloseCase,
+    LetterResult,
     LifecycleState,
+    PrepareAcknowledgementLetter,
     RecordCaseStatus,
     SendAcknowledgement,
 )
@@ -53,6 +56,7 @@ class FakeServices:
     def __init__(self, fail_sends: int = 0) -> None:
         self.sends: list[SendAcknowledgement] = []
         self.statuses: list[RecordCaseStatus] = []
+        self.letters: list[PrepareAcknowledgementLetter] = []
         self.fail_sends = fail_sends
 
     @activity.defn(name=SEND_ACKNOWLEDGEMENT_ACTIVITY)
@@ -66,6 +70,11 @@ class FakeServices:
             sent_at=datetime.now(UTC),
         )
 
+    @activity.defn(name=PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY)
+    async def letter(self, request: PrepareAcknowledgementLetter) -> LetterResult:
+        self.letters.append(request)
+        return LetterResult(message_id=f"letter-{request.control_number}", already_prepared=False)
+
     @activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)
     async def record(self, request: RecordCaseStatus) -> bool:
         self.statuses.append(request)
@@ -78,7 +87,7 @@ async def run_case(
     workflow_queue = f"wf-{uuid.uuid4()}"
     workers = [
         Worker(client, task_queue=workflow_queue, workflows=[CaseLifecycle]),
-        Worker(client, task_queue=NOTIFICATIONS_TASK_QUEUE, activities=[fakes.send]),
+        Worker(client, task_queue=NOTIFICATIONS_TASK_QUEUE, activities=[fakes.send, fakes.letter]),
         Worker(client, task_queue=CASES_TASK_QUEUE, activities=[fakes.record]),
     ]
     for worker in workers:
@@ -102,12 +111,15 @@ async def run_case(
             await worker.__aexit__(None, None, None)
 
 
-def lifecycle_input(anonymous: bool = False) -> CaseLifecycleInput:
+def lifecycle_input(
+    anonymous: bool = False, channel: str = "web", address_lines: list[str] | None = None
+) -> CaseLifecycleInput:
     return CaseLifecycleInput(
         control_number="OMB-TEST0-00000-0",
         kind="complaint",
         category="general",
-        channel="web",
+        channel=channel,
+        address_lines=address_lines or [],
         anonymous=anonymous,
         recipient_email=None if anonymous else "ada@example.org",
         recipient_name=None if anonymous else "Ada Lovelace",
@@ -150,6 +162,37 @@ async def test_illegal_transition_fails_the_workflow(env: WorkflowEnvironment) -
     fakes.record = activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)(refuse)  # type: ignore[method-assign]
     with pytest.raises(WorkflowFailureError):
         await run_case(env.client, fakes, lifecycle_input())
+
+
+async def test_mail_gets_a_printable_letter_not_an_email(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+    address = ["123 Palm Ave", "Chula Vista, CA 91910", "United States"]
+    result = await run_case(
+        env.client, fakes, lifecycle_input(channel="letter", address_lines=address)
+    )
+    assert fakes.sends == []
+    assert [letter.address_lines for letter in fakes.letters] == [address]
+    assert result.acknowledgement_message_id == "letter-OMB-TEST0-00000-0"
+    assert fakes.statuses[0].reason == "acknowledgement letter ready to print and mail"
+
+
+async def test_phone_is_acknowledged_by_staff_reading_the_number_back(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeServices()
+    result = await run_case(env.client, fakes, lifecycle_input(channel="phone"))
+    assert (fakes.sends, fakes.letters) == ([], [])
+    assert "read back" in fakes.statuses[0].reason
+    assert result.acknowledged is False
+
+
+async def test_fax_without_an_address_records_why_nothing_was_sent(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeServices()
+    await run_case(env.client, fakes, lifecycle_input(channel="fax"))
+    assert (fakes.sends, fakes.letters) == ([], [])
+    assert fakes.statuses[0].reason == "no acknowledgement: no address for a fax submission"
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)

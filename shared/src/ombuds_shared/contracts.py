@@ -10,6 +10,7 @@ CASES_TASK_QUEUE = "ombuds-cases"
 NOTIFICATIONS_TASK_QUEUE = "ombuds-notifications"
 
 SEND_ACKNOWLEDGEMENT_ACTIVITY = "notifications.send_acknowledgement"
+PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY = "notifications.prepare_acknowledgement_letter"
 RECORD_CASE_STATUS_ACTIVITY = "cases.record_status"
 CLOSE_CASE_SIGNAL = "close_case"
 LIFECYCLE_STATE_QUERY = "state"
@@ -33,6 +34,8 @@ class CaseLifecycleInput(Contract):
     recipient_email: str | None = None
     recipient_name: str | None = None
     language: str = "en"
+    # For mail, fax and comment-card submissions: where the acknowledgement letter goes.
+    address_lines: list[str] = []
 
 
 class SendAcknowledgement(Contract):
@@ -47,6 +50,23 @@ class AcknowledgementResult(Contract):
     message_id: str
     already_sent: bool
     sent_at: datetime
+
+
+class PrepareAcknowledgementLetter(Contract):
+    """A printable acknowledgement for a submission that came by mail, fax or comment card."""
+
+    control_number: str
+    kind: str
+    channel: str
+    recipient_name: str
+    # The postal address block, one line per entry, as it should be printed.
+    address_lines: list[str]
+    language: str = "en"
+
+
+class LetterResult(Contract):
+    message_id: str
+    already_prepared: bool
 
 
 class RecordCaseStatus(Contract):

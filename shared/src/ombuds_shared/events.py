@@ -88,6 +88,8 @@ class SubmissionReceivedV2(EventBody):
     trade: dict[str, Any] | None = None
     identity: dict[str, Any] | None = None
     attachments: list[str] = []
+    # Staff-entered channels: a phone call's time and number, a paper submission's scan.
+    channel_details: dict[str, Any] | None = None
     received_at: datetime
 
 

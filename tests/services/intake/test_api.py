@@ -276,3 +276,94 @@ async def test_uploaded_files_travel_with_the_submission_once(intake: httpx.Asyn
     assert attachment in again.json()["detail"]
     malformed = await intake.post("/api/v1/submissions", json=complaint(attachments=["../etc"]))
     assert rules(malformed) == {("attachments.0", "string_pattern_mismatch")}
+
+
+STAFF = {"Authorization": "Bearer dev-staff-token"}
+
+
+def staff_entry(channel: str, **changes: Any) -> dict[str, Any]:
+    body = complaint(channel=channel, information_confirmed=True, **changes)
+    del body["privacy_act_acknowledged"], body["accuracy_certified"]
+    return body
+
+
+async def test_staff_channels_need_a_staff_token(intake: httpx.AsyncClient) -> None:
+    body = staff_entry(
+        "phone", call={"received_at": "2026-11-20T10:15:00-05:00", "caller_number": "619 555 0142"}
+    )
+    assert (await intake.post("/api/v1/staff/submissions", json=body)).status_code == 401
+    wrong = {"Authorization": "Bearer guess"}
+    assert (
+        await intake.post("/api/v1/staff/submissions", json=body, headers=wrong)
+    ).status_code == 401
+
+
+async def test_a_phone_call_records_the_call_and_is_read_back(intake: httpx.AsyncClient) -> None:
+    call = {"received_at": "2026-11-20T10:15:00-05:00", "caller_number": "+1 619 555 0142"}
+    response = await intake.post(
+        "/api/v1/staff/submissions", json=staff_entry("phone", call=call), headers=STAFF
+    )
+    assert response.status_code == 201, response.text
+    number = response.json()["control_number"]
+    assert response.json()["acknowledgement"].startswith("Read the control number back")
+    factory = create_session_factory(intake.app.state.engine)  # type: ignore[attr-defined]
+    async with factory() as session:
+        submission = await session.scalar(
+            select(Submission).where(Submission.control_number == number)
+        )
+        row = await session.scalar(select(OutboxRecord).where(OutboxRecord.message_key == number))
+    assert submission is not None
+    assert row is not None
+    assert submission.channel == "phone"
+    assert submission.privacy_act_acknowledged_at is None
+    assert submission.client_ip is None
+    data = json.loads(row.payload)["data"]
+    assert data["channel"] == "phone"
+    assert data["channel_details"]["call"]["caller_number"] == "+1 619 555 0142"
+
+
+async def test_paper_channels_carry_their_scanned_document(intake: httpx.AsyncClient) -> None:
+    missing = await intake.post(
+        "/api/v1/staff/submissions", json=staff_entry("letter"), headers=STAFF
+    )
+    assert rules(missing) == {("scanned_document", "required_for_paper")}
+    scan = await intake.post(
+        "/api/v1/attachments", files={"file": ("letter.pdf", sample_files.pdf(), "application/pdf")}
+    )
+    scan_id = scan.json()["id"]
+    accepted = await intake.post(
+        "/api/v1/staff/submissions",
+        json=staff_entry("fax", scanned_document=scan_id),
+        headers=STAFF,
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert "letter" in accepted.json()["acknowledgement"]
+    reused = await intake.post(
+        "/api/v1/staff/submissions",
+        json=staff_entry("letter", scanned_document=scan_id),
+        headers=STAFF,
+    )
+    assert reused.status_code == 422
+    assert scan_id in reused.json()["detail"]
+
+
+async def test_each_audience_answers_for_its_own_consent(intake: httpx.AsyncClient) -> None:
+    staff_with_web_consent = {**staff_entry("email"), "privacy_act_acknowledged": True}
+    assert rules(
+        await intake.post("/api/v1/staff/submissions", json=staff_with_web_consent, headers=STAFF)
+    ) == {("privacy_act_acknowledged", "extra_forbidden")}
+    unconfirmed = staff_entry("email")
+    del unconfirmed["information_confirmed"]
+    assert rules(
+        await intake.post("/api/v1/staff/submissions", json=unconfirmed, headers=STAFF)
+    ) == {("information_confirmed", "missing")}
+    public_claiming_a_channel = complaint(channel="phone")
+    assert rules(await intake.post("/api/v1/submissions", json=public_claiming_a_channel)) == {
+        ("channel", "extra_forbidden")
+    }
+    email = staff_entry(
+        "email", call={"received_at": "2026-11-20T10:15:00Z", "caller_number": "555 0100"}
+    )
+    assert rules(await intake.post("/api/v1/staff/submissions", json=email, headers=STAFF)) == {
+        ("call", "phone_only")
+    }

@@ -25,10 +25,14 @@ from ombuds_notifications.config import Settings
 from ombuds_notifications.worker import build_worker
 from ombuds_shared.contracts import (
     NOTIFICATIONS_TASK_QUEUE,
+    PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
     AcknowledgementResult,
+    LetterResult,
+    PrepareAcknowledgementLetter,
     SendAcknowledgement,
 )
+from ombuds_shared.control_numbers import new_control_number
 
 MakeRequest = Callable[..., SendAcknowledgement]
 
@@ -49,6 +53,26 @@ class AcknowledgeOnce:
             task_queue=request.task_queue,
             start_to_close_timeout=timedelta(seconds=30),
             result_type=AcknowledgementResult,
+        )
+        return result
+
+
+class LetterInput(PrepareAcknowledgementLetter):
+    task_queue: str
+
+
+@workflow.defn(sandboxed=False)
+class PrepareLetterOnce:
+    """Stands in for the case workflow on a mail submission: asks for the letter by name."""
+
+    @workflow.run
+    async def run(self, request: LetterInput) -> LetterResult:
+        result: LetterResult = await workflow.execute_activity(
+            PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
+            PrepareAcknowledgementLetter.model_validate(request.model_dump(exclude={"task_queue"})),
+            task_queue=request.task_queue,
+            start_to_close_timeout=timedelta(seconds=30),
+            result_type=LetterResult,
         )
         return result
 
@@ -98,6 +122,38 @@ async def test_the_worker_runs_the_activity(
     assert again.message_id == first.message_id
     [mail] = read_messages(maildir)
     assert mail["X-Ombuds-Control-Number"] == request.control_number
+
+
+async def test_the_worker_runs_the_letter_activity(
+    temporal: tuple[WorkflowEnvironment, int], activities: NotificationActivities
+) -> None:
+    env, _ = temporal
+    task_queue = f"notifications-{uuid.uuid4()}"
+    request = LetterInput(
+        control_number=new_control_number(),
+        kind="tip",
+        channel="fax",
+        recipient_name="Ana Pérez",
+        address_lines=["1 Main St", "Springfield"],
+        task_queue=task_queue,
+    )
+
+    async def prepare() -> LetterResult:
+        workflows_queue = f"test-workflows-{uuid.uuid4()}"
+        async with Worker(env.client, task_queue=workflows_queue, workflows=[PrepareLetterOnce]):
+            return await env.client.execute_workflow(
+                PrepareLetterOnce.run,
+                request,
+                id=f"letter-{uuid.uuid4()}",
+                task_queue=workflows_queue,
+            )
+
+    async with build_worker(env.client, activities, task_queue=task_queue):
+        first = await prepare()
+        again = await prepare()
+
+    assert (first.already_prepared, again.already_prepared) == (False, True)
+    assert again.message_id == first.message_id
 
 
 def _worker_process(settings: Settings, temporal_address: str) -> subprocess.Popen[bytes]:

@@ -16,12 +16,15 @@ with workflow.unsafe.imports_passed_through():
         CLOSE_CASE_SIGNAL,
         LIFECYCLE_STATE_QUERY,
         NOTIFICATIONS_TASK_QUEUE,
+        PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
         RECORD_CASE_STATUS_ACTIVITY,
         SEND_ACKNOWLEDGEMENT_ACTIVITY,
         AcknowledgementResult,
         CaseLifecycleInput,
         CloseCase,
+        LetterResult,
         LifecycleState,
+        PrepareAcknowledgementLetter,
         RecordCaseStatus,
         SendAcknowledgement,
     )
@@ -32,6 +35,11 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
+
+
+# Where the acknowledgement goes, by the channel the submission came in on.
+EMAIL_CHANNELS = frozenset({"web", "email"})
+LETTER_CHANNELS = frozenset({"letter", "comment_card", "fax"})
 
 
 @workflow.defn(name=CASE_LIFECYCLE_WORKFLOW)
@@ -45,7 +53,20 @@ class CaseLifecycle:
     @workflow.run
     async def run(self, request: CaseLifecycleInput) -> LifecycleState:
         self._control_number = request.control_number
-        if not request.anonymous and request.recipient_email is not None:
+        reason = await self._acknowledge(request)
+        await self._record("triage", reason, step="acknowledged")
+
+        await workflow.wait_condition(lambda: self._close is not None)
+        assert self._close is not None
+        await self._record("closed", self._close.reason, step="closed")
+        return self.state()
+
+    async def _acknowledge(self, request: CaseLifecycleInput) -> str:
+        """Acknowledge in the channel the person used (PIA Overview); say how, for the record."""
+        if request.anonymous:
+            # PIA 2.1: anonymous submitters get no response.
+            return "anonymous submission: no acknowledgement is sent"
+        if request.channel in EMAIL_CHANNELS and request.recipient_email is not None:
             receipt = await workflow.execute_activity(
                 SEND_ACKNOWLEDGEMENT_ACTIVITY,
                 SendAcknowledgement(
@@ -62,16 +83,28 @@ class CaseLifecycle:
                 retry_policy=ACTIVITY_RETRY,
             )
             self._acknowledgement_id = receipt.message_id
-            reason = "acknowledgement sent to the submitter"
-        else:
-            # PIA 2.1: anonymous submitters get no response.
-            reason = "anonymous submission: no acknowledgement is sent"
-        await self._record("triage", reason, step="acknowledged")
-
-        await workflow.wait_condition(lambda: self._close is not None)
-        assert self._close is not None
-        await self._record("closed", self._close.reason, step="closed")
-        return self.state()
+            return "acknowledgement sent to the submitter"
+        if request.channel in LETTER_CHANNELS and request.address_lines:
+            letter = await workflow.execute_activity(
+                PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
+                PrepareAcknowledgementLetter(
+                    control_number=request.control_number,
+                    kind=request.kind,
+                    channel=request.channel,
+                    recipient_name=request.recipient_name or "",
+                    address_lines=request.address_lines,
+                    language=request.language,
+                ),
+                result_type=LetterResult,
+                task_queue=NOTIFICATIONS_TASK_QUEUE,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._acknowledgement_id = letter.message_id
+            return "acknowledgement letter ready to print and mail"
+        if request.channel == "phone":
+            return "control number read back to the caller by staff"
+        return f"no acknowledgement: no address for a {request.channel} submission"
 
     async def _record(self, to_status: str, reason: str, step: str) -> None:
         await workflow.execute_activity(

@@ -26,6 +26,25 @@ from ombuds_shared.inbox import claim_event
 from ombuds_shared.temporal import TemporalConnection
 
 
+def postal_address(case: Case) -> list[str]:
+    """The address block an acknowledgement letter is printed with (empty if none given)."""
+    contact = (case.details or {}).get("contact") or {}
+    if not contact.get("city"):
+        return []
+    locality = " ".join(
+        part
+        for part in (
+            contact.get("city", "") + ",",
+            contact.get("state_province"),
+            contact.get("postal_code"),
+        )
+        if part
+    )
+    return [
+        line for line in (contact.get("street_address"), locality, contact.get("country")) if line
+    ]
+
+
 def lifecycle_input(case: Case) -> CaseLifecycleInput:
     name = " ".join(p for p in (case.contact_first_name, case.contact_last_name) if p)
     return CaseLifecycleInput(
@@ -37,6 +56,7 @@ def lifecycle_input(case: Case) -> CaseLifecycleInput:
         recipient_email=case.contact_email,
         recipient_name=name or None,
         language=case.language,
+        address_lines=postal_address(case),
     )
 
 

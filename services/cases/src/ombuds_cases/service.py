@@ -64,6 +64,7 @@ def _submitted_details(received: SubmissionReceivedV1 | SubmissionReceivedV2) ->
             **{name: section for name, section in sections.items() if section},
             "incident": incident,
             "attachments": received.attachments,
+            **({"channel_details": received.channel_details} if received.channel_details else {}),
         },
     }
 

@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ombuds_shared.forms import DEVELOPMENT_SECRET, FormSettings
 from ombuds_shared.settings import PlatformSettings
 
+DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
@@ -35,6 +37,10 @@ class Settings(BaseSettings):
     # Peers (addresses or networks) whose X-Forwarded-For names the client.
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Staff enter phone, mail, comment-card, fax and email submissions with this bearer token
+    # until staff accounts exist (issue 4); refused at its default in production.
+    staff_token: SecretStr = SecretStr(DEVELOPMENT_STAFF_TOKEN)
+
     # The portal's CSRF secret and bot check (OMBUDS_FORMS_SECRET and friends).
     forms: FormSettings = Field(default_factory=FormSettings)
 
@@ -46,5 +52,12 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "set OMBUDS_FORMS_SECRET: the development secret is refused outside development"
+            )
+        if (
+            self.platform.environment == "production"
+            and self.staff_token.get_secret_value() == DEVELOPMENT_STAFF_TOKEN
+        ):
+            raise ValueError(
+                "set INTAKE_STAFF_TOKEN: the development token is refused in production"
             )
         return self

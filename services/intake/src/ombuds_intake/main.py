@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_common(
         app, body_limits={ATTACHMENTS_PATH: upload_body_limit(settings.attachment_max_bytes)}
     )
+    app.state.settings = settings
     install_rate_limit(app, settings)
     app.state.attachment_limits = AttachmentLimits.from_settings(settings)
     app.include_router(router)

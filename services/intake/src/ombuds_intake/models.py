@@ -37,7 +37,7 @@ class Submission(Base):
     # The original submission as received, kept whole (PIA 2.4: the original is retained).
     original: Mapped[dict[str, Any]] = mapped_column(JSON)
     client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    privacy_act_acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    privacy_act_acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # PIA 7.2: web submitters certify the information is true and accurate.
     accuracy_certified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,11 +1,13 @@
 """Intake's public HTTP API."""
 
 import json
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
@@ -88,6 +90,84 @@ async def submit(
         "Anonymous submissions receive no response; keep your control number to refer to it."
         if submission.anonymous
         else "An acknowledgement with your control number is on its way to your email."
+    )
+    return SubmissionAccepted(
+        control_number=submission.control_number,
+        status=submission.status,
+        received_at=submission.received_at,
+        form_version=submission.form_version,
+        acknowledgement=acknowledgement,
+        status_url=f"/api/v1/submissions/{submission.control_number}/status",
+    )
+
+
+bearer = HTTPBearer(auto_error=False)
+
+
+async def require_staff(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    expected: str = request.app.state.settings.staff_token.get_secret_value()
+    if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="A staff bearer token is required to enter a submission for someone.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+_STAFF_ACKNOWLEDGEMENTS = {
+    "phone": "Read the control number back to the caller: {spelled}.",
+    "letter": "An acknowledgement letter with the control number will be prepared for mailing.",
+    "comment_card": "An acknowledgement letter with the control number will be prepared for mailing.",
+    "fax": "An acknowledgement letter with the control number will be prepared for mailing.",
+    "email": "An acknowledgement with the control number is on its way to the sender's email.",
+}
+
+
+@router.post(
+    "/staff/submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionAccepted,
+    dependencies=[Depends(require_staff)],
+    tags=["staff"],
+    responses={
+        401: {"description": "No or wrong staff bearer token"},
+        422: {"description": "Invalid submission: each error names the field and the rule"},
+    },
+)
+async def submit_for_someone(
+    body: Annotated[dict[str, Any], Body()],
+    request: Request,
+    response: Response,
+    session_factory: SessionFactoryDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> SubmissionAccepted:
+    """Enter a submission that came by phone, letter, comment card, fax or email.
+
+    The same question paths apply; instead of the web consent checkboxes the body names the
+    `channel`, confirms the details were checked with the submitter (`information_confirmed`),
+    and carries the call (`call`: time and caller number) or the scanned document
+    (`scanned_document`: an id from `POST /api/v1/attachments`).
+    """
+    validated = validate_submission(body, audience="staff")
+    submission, created = await service.accept_submission(
+        session_factory,
+        validated,
+        idempotency_key,
+        None,
+        request.app.state.attachment_limits,
+    )
+    if created:
+        request.app.state.relay.notify()
+    else:
+        response.status_code = status.HTTP_200_OK
+    spelled = " ".join(submission.control_number.replace("-", " - "))
+    acknowledgement = (
+        "Anonymous: no response will be sent; give the control number if asked."
+        if submission.anonymous
+        else _STAFF_ACKNOWLEDGEMENTS[submission.channel].format(spelled=spelled)
     )
     return SubmissionAccepted(
         control_number=submission.control_number,

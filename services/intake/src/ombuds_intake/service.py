@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import repository
 from ombuds_intake.attachments.service import AttachmentLimits, claim_for_submission
-from ombuds_intake.forms.paths import ValidatedSubmission
+from ombuds_intake.forms.paths import WEB_CHANNEL, ValidatedSubmission
 from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import UnitOfWork, utcnow
@@ -28,7 +28,6 @@ from ombuds_shared.inbox import claim_event
 from ombuds_shared.outbox import add_to_outbox
 
 EVENT_SOURCE = "ombuds/intake"
-WEB_CHANNEL = "web"
 
 
 class IdempotencyKeyReusedError(ConflictError):
@@ -60,7 +59,7 @@ def _new_submission(
         kind=validated.kind,
         category=validated.category,
         topic=validated.topic,
-        channel=WEB_CHANNEL,
+        channel=validated.channel,
         anonymous=validated.anonymous,
         contact_email=validated.contact_email,
         narrative=incident["narrative"],
@@ -71,8 +70,9 @@ def _new_submission(
         language=validated.language,
         original=validated.as_json(),
         client_ip=client_ip,
-        privacy_act_acknowledged_at=now,
-        accuracy_certified_at=now,
+        # Staff channels: no online statement was shown (PIA 4.3); staff confirmed the details.
+        privacy_act_acknowledged_at=now if validated.channel == WEB_CHANNEL else None,
+        accuracy_certified_at=now if validated.channel == WEB_CHANNEL else None,
         received_at=now,
         status="received",
         status_updated_at=now,
@@ -95,6 +95,7 @@ def _received_event(submission: Submission, validated: ValidatedSubmission) -> C
         trade=sections.get("trade"),
         identity=sections.get("identity"),
         attachments=validated.attachments,
+        channel_details=validated.channel_details,
         received_at=submission.received_at,
     )
     return make_event(EVENT_SOURCE, SUBMISSION_RECEIVED_V2, body, submission.control_number)
@@ -131,10 +132,10 @@ async def accept_submission(
                     return existing, False
             submission = _new_submission(validated, idempotency_key, client_ip)
             uow.session.add(submission)
-            if validated.attachments:
+            if validated.all_attachments:
                 await claim_for_submission(
                     uow.session,
-                    validated.attachments,
+                    validated.all_attachments,
                     submission.control_number,
                     attachment_limits,
                 )

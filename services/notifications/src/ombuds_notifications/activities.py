@@ -11,14 +11,24 @@ from temporalio.exceptions import ApplicationError
 
 from ombuds_notifications import service
 from ombuds_notifications.config import Settings
-from ombuds_notifications.rendering import ACKNOWLEDGEMENT, RenderedMessage, render
+from ombuds_notifications.rendering import (
+    ACKNOWLEDGEMENT,
+    ACKNOWLEDGEMENT_LETTER,
+    RenderedMessage,
+    format_date,
+    render,
+    render_letter,
+)
 from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, SmtpServer, send_email
 from ombuds_shared.contracts import (
+    PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
     AcknowledgementResult,
+    LetterResult,
+    PrepareAcknowledgementLetter,
     SendAcknowledgement,
 )
-from ombuds_shared.db import UnitOfWork
+from ombuds_shared.db import UnitOfWork, utcnow
 
 _HEARTBEAT_STEP_SECONDS = 0.2
 
@@ -98,6 +108,52 @@ class NotificationActivities:
         return AcknowledgementResult(
             message_id=sent.message_id, already_sent=False, sent_at=sent.sent_at
         )
+
+    @activity.defn(name=PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY)
+    async def prepare_acknowledgement_letter(
+        self, request: PrepareAcknowledgementLetter
+    ) -> LetterResult:
+        """Render the printable acknowledgement once and log it for staff to print and post."""
+        address_lines = [line.strip() for line in request.address_lines if line.strip()]
+        if not address_lines:
+            raise ApplicationError(
+                "an acknowledgement letter needs a postal address",
+                type="NoPostalAddress",
+                non_retryable=True,
+            )
+        today = utcnow().date()
+        rendered = render_letter(
+            ACKNOWLEDGEMENT_LETTER,
+            request.language,
+            control_number=request.control_number,
+            kind=request.kind,
+            channel=request.channel,
+            recipient_name=request.recipient_name.strip(),
+            address_lines=address_lines,
+            letter_date=today,
+            letter_date_text=format_date(today, request.language),
+        )
+        key = service.acknowledgement_letter_key(request.control_number)
+        # Two attempts can race: the unique key lets one insert win; the other finds its row.
+        for _ in range(3):
+            async with UnitOfWork(self._session_factory) as uow:
+                claim = await service.prepare_letter(
+                    uow.session, key, request.control_number, request.recipient_name, rendered
+                )
+                if claim.already_prepared:
+                    activity.logger.info(
+                        "acknowledgement letter %s was already prepared", claim.message.message_id
+                    )
+                    return LetterResult(message_id=claim.message.message_id, already_prepared=True)
+                try:
+                    await uow.commit()
+                except IntegrityError:
+                    continue
+            activity.logger.info(
+                "acknowledgement letter %s ready to print", claim.message.message_id
+            )
+            return LetterResult(message_id=claim.message.message_id, already_prepared=False)
+        raise ApplicationError("could not record the letter; will retry", type="ClaimConflict")
 
     async def _claim(
         self, request: SendAcknowledgement, rendered: RenderedMessage

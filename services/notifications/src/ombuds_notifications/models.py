@@ -11,6 +11,10 @@ from ombuds_shared.outbox import OutboxRecordMixin
 STATUS_SENDING = "sending"
 STATUS_SENT = "sent"
 STATUS_FAILED = "failed"
+# A letter is done once rendered: staff print and post it.
+STATUS_READY_TO_PRINT = "ready_to_print"
+RECIPIENT_LENGTH = 320
+SUBJECT_LENGTH = 300
 
 
 class Base(DeclarativeBase):
@@ -28,11 +32,13 @@ class Message(Base):
     template: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(320), index=True)
-    subject: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str] = mapped_column(String(RECIPIENT_LENGTH), index=True)
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The rendered HTML of a printable letter; emails are not kept.
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

@@ -1,6 +1,11 @@
-"""Message templates: `templates/<name>.<language>.txt`, a `Subject:` line, then the body."""
+"""Message templates: `templates/<name>.<language>.txt`, a `Subject:` line, then the body.
+
+Printable letters are HTML: `templates/<name>.<language>.html`, autoescaped, with the subject
+exported by the template as `{% set subject = ... %}`.
+"""
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ACKNOWLEDGEMENT = "acknowledgement"
+ACKNOWLEDGEMENT_LETTER = "acknowledgement_letter"
 SUPPORTED_LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 _SUBJECT_PREFIX = "Subject:"
@@ -23,6 +29,48 @@ _environment = Environment(
     keep_trailing_newline=True,
     auto_reload=False,
 )
+
+
+# Letters carry names and addresses typed in by staff from paper: everything is escaped.
+_html_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+}
 
 
 class TemplateFormatError(ValueError):
@@ -52,3 +100,25 @@ def render(template: str, language: str, **context: Any) -> RenderedMessage:
         raise TemplateFormatError(f"{template}.{language}.txt must start with 'Subject:'")
     subject = " ".join(first_line.removeprefix(_SUBJECT_PREFIX).split())
     return RenderedMessage(template=template, language=language, subject=subject, body=body)
+
+
+def format_date(day: date, language: str) -> str:
+    """A letter's date as written in `language`: "22 November 2026", "22 de noviembre de 2026"."""
+    language = pick_language(language)
+    month = _MONTHS[language][day.month - 1]
+    if language == "es":
+        return f"{day.day} de {month} de {day.year}"
+    return f"{day.day} {month} {day.year}"
+
+
+def render_letter(template: str, language: str, **context: Any) -> RenderedMessage:
+    """Render the HTML letter `template` in `language` (or the nearest supported one)."""
+    language = pick_language(language)
+    name = f"{template}.{language}.html"
+    module = _html_environment.get_template(name).make_module(context)
+    subject = getattr(module, "subject", None)
+    if not isinstance(subject, str) or not subject.strip():
+        raise TemplateFormatError(f"{name} must set `subject`")
+    return RenderedMessage(
+        template=template, language=language, subject=" ".join(subject.split()), body=str(module)
+    )

@@ -1,9 +1,10 @@
 """Queries over the delivery log; no decisions, no commits."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,12 +35,28 @@ async def set_sent_unless_sent(session: AsyncSession, message_id: str, sent_at: 
     return cast("CursorResult[Any]", result).rowcount == 1
 
 
-async def for_recipient(
-    session: AsyncSession, recipient: str, limit: int, offset: int
+def _matching(
+    recipients: Sequence[str] | None, control_number: str | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if recipients is not None:
+        conditions.append(Message.recipient.in_(recipients))
+    if control_number is not None:
+        conditions.append(Message.control_number == control_number)
+    return conditions
+
+
+async def find(
+    session: AsyncSession,
+    recipients: Sequence[str] | None,
+    control_number: str | None,
+    limit: int,
+    offset: int,
 ) -> list[Message]:
+    """Messages to any of `recipients` and/or for `control_number`, newest first."""
     rows = await session.scalars(
         select(Message)
-        .where(Message.recipient == recipient)
+        .where(*_matching(recipients, control_number))
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(limit)
         .offset(offset)
@@ -47,8 +64,10 @@ async def for_recipient(
     return list(rows.all())
 
 
-async def count_for_recipient(session: AsyncSession, recipient: str) -> int:
+async def count(
+    session: AsyncSession, recipients: Sequence[str] | None, control_number: str | None
+) -> int:
     total = await session.scalar(
-        select(func.count()).select_from(Message).where(Message.recipient == recipient)
+        select(func.count()).select_from(Message).where(*_matching(recipients, control_number))
     )
     return int(total or 0)

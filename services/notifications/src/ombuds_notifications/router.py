@@ -1,14 +1,26 @@
-"""Notifications' HTTP API: the delivery log, by recipient."""
+"""Notifications' HTTP API: the delivery log, by recipient or case, and printable letters."""
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_notifications import service
 from ombuds_notifications.schemas import MessageOut, MessagePage
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
+
+# The letter is stored HTML with personal data: nothing but its own inline style may load,
+# and no cache keeps a copy.
+_LETTER_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Cache-Control": "private, no-store",
+}
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9-]")
 
 
 async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -22,16 +34,44 @@ SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sess
 @router.get("/messages", response_model=MessagePage)
 async def list_messages(
     session_factory: SessionFactoryDep,
-    recipient: Annotated[str, Query(min_length=3, max_length=320)],
+    recipient: Annotated[str | None, Query(min_length=3, max_length=320)] = None,
+    control_number: Annotated[str | None, Query(min_length=3, max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> MessagePage:
-    """Messages sent (or being sent) to one address, newest first."""
+    """Messages to one recipient and/or for one case, newest first."""
+    if recipient is None and control_number is None:
+        message = "Give recipient or control_number (or both)."
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "type": "missing", "msg": message}
+                for name in ("recipient", "control_number")
+            ]
+        )
     async with session_factory() as session:
-        items, total = await service.messages_for_recipient(session, recipient, limit, offset)
+        items, total = await service.find_messages(
+            session, recipient, control_number, limit, offset
+        )
     return MessagePage(
         items=[MessageOut.model_validate(item) for item in items],
         total=total,
         limit=limit,
         offset=offset,
+    )
+
+
+@router.get(
+    "/messages/{message_id}/letter",
+    response_class=HTMLResponse,
+    responses={404: {"description": "No such message, or it is not a letter."}},
+)
+async def get_letter(session_factory: SessionFactoryDep, message_id: str) -> HTMLResponse:
+    """The printable acknowledgement letter, as HTML to open and print."""
+    async with session_factory() as session:
+        letter = await service.letter(session, message_id)
+    assert letter.body is not None
+    filename = f"acknowledgement-{_UNSAFE_FILENAME.sub('_', letter.control_number)}.html"
+    return HTMLResponse(
+        letter.body,
+        headers={**_LETTER_HEADERS, "Content-Disposition": f'inline; filename="{filename}"'},
     )

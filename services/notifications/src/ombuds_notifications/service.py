@@ -7,13 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_notifications import repository
 from ombuds_notifications.models import (
+    RECIPIENT_LENGTH,
     STATUS_FAILED,
+    STATUS_READY_TO_PRINT,
     STATUS_SENDING,
     STATUS_SENT,
+    SUBJECT_LENGTH,
     Message,
     OutboxRecord,
 )
 from ombuds_notifications.rendering import RenderedMessage
+from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     NOTIFICATION_SENT_V1,
@@ -26,12 +30,24 @@ from ombuds_shared.outbox import add_to_outbox
 
 EVENT_SOURCE = "ombuds/notifications"
 EMAIL_CHANNEL = "email"
+LETTER_CHANNEL = "letter"
 MAX_ERROR_LENGTH = 2000
 
 
 class MessageNotFoundError(NotFoundError):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"No message {message_id}.")
+
+
+class LetterNotFoundError(NotFoundError):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"No letter {message_id}.")
+
+
+@dataclass(frozen=True)
+class LetterClaim:
+    message: Message
+    already_prepared: bool
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,10 @@ class Claim:
 
 def acknowledgement_key(control_number: str) -> str:
     return f"{control_number}:acknowledgement"
+
+
+def acknowledgement_letter_key(control_number: str) -> str:
+    return f"{control_number}:acknowledgement-letter"
 
 
 def normalise_address(address: str) -> str:
@@ -88,6 +108,45 @@ async def claim_message(
     return Claim(message=message, already_sent=False)
 
 
+async def prepare_letter(
+    session: AsyncSession,
+    idempotency_key: str,
+    control_number: str,
+    recipient_name: str,
+    rendered: RenderedMessage,
+) -> LetterClaim:
+    """Record the one letter for `idempotency_key`; a prepared letter is kept as it is."""
+    existing = await repository.by_idempotency_key(session, idempotency_key)
+    if existing is not None:
+        return LetterClaim(message=existing, already_prepared=True)
+    now = utcnow()
+    message = Message(
+        message_id=str(uuid4()),
+        idempotency_key=idempotency_key,
+        control_number=control_number,
+        channel=LETTER_CHANNEL,
+        template=rendered.template,
+        language=rendered.language,
+        # Letters go to a person at a postal address; the name is what staff search by.
+        recipient=recipient_name.strip()[:RECIPIENT_LENGTH],
+        subject=rendered.subject[:SUBJECT_LENGTH],
+        status=STATUS_READY_TO_PRINT,
+        attempts=1,
+        body=rendered.body,
+        created_at=now,
+    )
+    session.add(message)
+    return LetterClaim(message=message, already_prepared=False)
+
+
+async def letter(session: AsyncSession, message_id: str) -> Message:
+    """The printable letter `message_id`; anything else (an email, nothing) is not found."""
+    message = await repository.by_message_id(session, message_id)
+    if message is None or message.channel != LETTER_CHANNEL or message.body is None:
+        raise LetterNotFoundError(message_id)
+    return message
+
+
 async def _get(session: AsyncSession, message_id: str) -> Message:
     message = await repository.by_message_id(session, message_id)
     if message is None:
@@ -129,11 +188,27 @@ async def record_failure(
     return message
 
 
-async def messages_for_recipient(
-    session: AsyncSession, recipient: str, limit: int, offset: int
+async def find_messages(
+    session: AsyncSession,
+    recipient: str | None,
+    control_number: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Message], int]:
-    """A page of the delivery log for one address, newest first, and the total."""
-    address = normalise_address(recipient)
-    items = await repository.for_recipient(session, address, limit, offset)
-    total = await repository.count_for_recipient(session, address)
+    """A page of the delivery log by recipient and/or control number, newest first, and the total."""
+    # Emails are logged under the normalised address, letters under the name as written.
+    recipients = (
+        sorted({normalise_address(recipient), recipient.strip()}) if recipient is not None else None
+    )
+    number = _canonical_control_number(control_number) if control_number is not None else None
+    items = await repository.find(session, recipients, number, limit, offset)
+    total = await repository.count(session, recipients, number)
     return items, total
+
+
+def _canonical_control_number(text: str) -> str:
+    try:
+        return parse_control_number(text)
+    except InvalidControlNumber:
+        # Not ours to judge here: an unknown number simply matches nothing.
+        return text.strip()

@@ -32,7 +32,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        activities=[activities.send_acknowledgement],
+        activities=[activities.send_acknowledgement, activities.prepare_acknowledgement_letter],
         # On shutdown, a send in progress gets this long to finish before it is cancelled.
         graceful_shutdown_timeout=timedelta(seconds=5),
     )

@@ -5,7 +5,7 @@ refused, not stored (PIA 2.5: the portal collects only what the chosen path need
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -88,9 +88,67 @@ def _personal_section_rule(section: str, required: bool) -> Any:
     return field_validator(section)(classmethod(check))
 
 
+WEB_CHANNEL = "web"
+STAFF_CHANNELS = ("phone", "letter", "comment_card", "fax", "email")
+# PIA 2.2: letters, cards and faxes are scanned into the case.
+SCANNED_CHANNELS = ("letter", "comment_card", "fax")
+Audience = Literal["public", "staff"]
+
+
+class CallDetails(BaseModel):
+    """PIA 2.1: for phone submissions, the date, time and number the call came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    received_at: datetime
+    caller_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9 ()+.-]{3,30}$")
+    ]
+
+
+def _call_rule(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    channel = info.data.get("channel")
+    if channel == "phone" and value is None:
+        raise PydanticCustomError("required_for_phone", "a phone submission records the call")
+    if channel != "phone" and value is not None:
+        raise PydanticCustomError("phone_only", "only a phone submission records a call")
+    return value
+
+
+def _scan_rule(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    channel = info.data.get("channel")
+    if channel in SCANNED_CHANNELS and value is None:
+        raise PydanticCustomError(
+            "required_for_paper", "a letter, comment card or fax carries its scanned document"
+        )
+    if channel not in SCANNED_CHANNELS and value is not None:
+        raise PydanticCustomError("paper_only", "only paper submissions carry a scanned document")
+    return value
+
+
+def _channel_fields(audience: Audience) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How each audience consents: the public reads the Privacy Act Statement online and
+    certifies accuracy (PIA 4.3, 7.2); staff confirm the details with the submitter."""
+    if audience == "public":
+        return {
+            "privacy_act_acknowledged": (Literal[True], ...),
+            "accuracy_certified": (Literal[True], ...),
+        }, {}
+    attachment_id = Annotated[str, StringConstraints(pattern=ATTACHMENT_ID_PATTERN)]
+    return {
+        "channel": (Literal[STAFF_CHANNELS], ...),
+        "call": (CallDetails | None, Field(None, validate_default=True)),
+        "scanned_document": (attachment_id | None, Field(None, validate_default=True)),
+        "information_confirmed": (Literal[True], ...),
+    }, {
+        "_call_rule": field_validator("call")(classmethod(_call_rule)),
+        "_scan_rule": field_validator("scanned_document")(classmethod(_scan_rule)),
+    }
+
+
 @cache
-def path_models(version: str) -> dict[str, type[BaseModel]]:
-    """One model per category of the given definition version."""
+def path_models(version: str, audience: Audience = "public") -> dict[str, type[BaseModel]]:
+    """One model per category of the given definition version, for one audience."""
     definition = load_definition(version)
     kinds: Any = Literal[tuple(definition.kinds)]
     models: dict[str, type[BaseModel]] = {}
@@ -119,12 +177,13 @@ def path_models(version: str) -> dict[str, type[BaseModel]]:
             list[Annotated[str, StringConstraints(pattern=ATTACHMENT_ID_PATTERN)]],
             Field(default_factory=list, max_length=MAX_ATTACHMENTS_LISTED),
         )
-        fields["privacy_act_acknowledged"] = (Literal[True], ...)
-        fields["accuracy_certified"] = (Literal[True], ...)
+        consent, consent_validators = _channel_fields(audience)
+        fields.update(consent)
+        validators.update(consent_validators)
         fields["language"] = (Literal["en", "es"], "en")
         fields["form_version"] = (Literal[version], version)
         models[category] = create_model(
-            f"{prefix}Submission",
+            f"{prefix}{'Staff' if audience == 'staff' else ''}Submission",
             __config__=ConfigDict(extra="forbid", frozen=True),
             __validators__=validators,
             **fields,
@@ -144,6 +203,9 @@ class ValidatedSubmission:
     language: str
     attachments: list[str]
     sections: dict[str, dict[str, Any]]
+    channel: str = WEB_CHANNEL
+    # Phone: the call's time and number; paper: the scanned document's attachment id.
+    channel_details: dict[str, Any] | None = None
 
     @property
     def contact(self) -> dict[str, Any] | None:
@@ -167,16 +229,28 @@ class ValidatedSubmission:
             "anonymous": self.anonymous,
             "language": self.language,
             "attachments": self.attachments,
+            "channel": self.channel,
+            "channel_details": self.channel_details,
             **self.sections,
         }
+
+    @property
+    def all_attachments(self) -> list[str]:
+        """The files to claim: attachments plus a paper submission's scanned document."""
+        scanned = (self.channel_details or {}).get("scanned_document")
+        return [*self.attachments, scanned] if scanned else list(self.attachments)
 
 
 def _error(field: str, rule: str, message: str, value: Any = None) -> dict[str, Any]:
     return {"loc": ("body", field), "type": rule, "msg": message, "input": value}
 
 
-def validate_submission(body: Any) -> ValidatedSubmission:
-    """Validate `body` against its category's path; raise RequestValidationError otherwise."""
+def validate_submission(body: Any, audience: Audience = "public") -> ValidatedSubmission:
+    """Validate `body` against its category's path; raise RequestValidationError otherwise.
+
+    `staff` is for submissions staff enter from a phone call, letter, comment card, fax or
+    email: they name the channel and its details instead of the web consent checkboxes.
+    """
     if not isinstance(body, dict):
         raise RequestValidationError([_error("body", "dict_type", "a JSON object is expected")])
     version = body.get("form_version", None)
@@ -193,7 +267,7 @@ def validate_submission(body: Any) -> ValidatedSubmission:
                 )
             ]
         ) from None
-    models = path_models(definition.version)
+    models = path_models(definition.version, audience)
     category = body.get("category")
     if category not in models:
         rule = "missing" if category is None else "enum"
@@ -220,4 +294,7 @@ def validate_submission(body: Any) -> ValidatedSubmission:
         language=data["language"],
         attachments=data["attachments"],
         sections=sections,
+        channel=data.get("channel", WEB_CHANNEL),
+        channel_details={key: data[key] for key in ("call", "scanned_document") if key in data}
+        or None,
     )

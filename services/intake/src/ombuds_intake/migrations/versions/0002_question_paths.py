@@ -26,10 +26,21 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("accuracy_certified_at", sa.DateTime(timezone=True), nullable=True)
         )
+        # Staff-entered channels show no online Privacy Act Statement (PIA 4.3).
+        batch.alter_column(
+            "privacy_act_acknowledged_at",
+            existing_type=sa.DateTime(timezone=True),
+            nullable=True,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("submissions") as batch:
+        batch.alter_column(
+            "privacy_act_acknowledged_at",
+            existing_type=sa.DateTime(timezone=True),
+            nullable=False,
+        )
         batch.drop_column("accuracy_certified_at")
         batch.drop_column("topic")
         batch.drop_column("form_version")

@@ -1,0 +1,508 @@
+"""The portal's own words in English and Spanish; field labels come from the form definition."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["en", "es"]
+LANGUAGES: tuple[Language, ...] = ("en", "es")
+DEFAULT_LANGUAGE: Language = "en"
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "es": "Español"}
+
+STRINGS: dict[str, dict[Language, str]] = {
+    "site_name": {"en": "Ombuds", "es": "Ombuds"},
+    "skip_to_main": {"en": "Skip to main content", "es": "Saltar al contenido principal"},
+    "nav_label": {"en": "Main", "es": "Principal"},
+    "nav_home": {"en": "Home", "es": "Inicio"},
+    "nav_submit": {"en": "Send feedback", "es": "Enviar comentarios"},
+    "nav_status": {"en": "Check a status", "es": "Consultar el estado"},
+    "language_label": {"en": "Language", "es": "Idioma"},
+    "footer_text": {
+        "en": "Ombuds takes compliments, questions, complaints, tips and comments from the public.",
+        "es": "Ombuds recibe elogios, preguntas, quejas, denuncias y comentarios del público.",
+    },
+    "error_title_prefix": {"en": "Error", "es": "Error"},
+    # Landing page
+    "home_title": {
+        "en": "Send a compliment, question, complaint, tip or comment",
+        "es": "Envíe un elogio, una pregunta, una queja, una denuncia o un comentario",
+    },
+    "home_intro": {
+        "en": "Tell us about your experience. Each submission gets a control number, and we "
+        "carry it as a case until it is resolved. Choose a category and we will ask only "
+        "what that category needs.",
+        "es": "Cuéntenos su experiencia. Cada envío recibe un número de control y lo "
+        "tramitamos como un caso hasta su resolución. Elija una categoría y solo le "
+        "preguntaremos lo que esa categoría necesita.",
+    },
+    "home_anonymous": {
+        "en": "You may send a submission anonymously. An anonymous submission needs no "
+        "personal information, but it gets no response.",
+        "es": "Puede hacer un envío de forma anónima. Un envío anónimo no requiere datos "
+        "personales, pero no recibe respuesta.",
+    },
+    "home_start": {"en": "Start a submission", "es": "Comenzar un envío"},
+    "home_status": {
+        "en": "Already sent one? Check its status with your control number.",
+        "es": "¿Ya hizo un envío? Consulte su estado con su número de control.",
+    },
+    "privacy_heading": {"en": "Privacy Act Statement", "es": "Declaración de la Ley de Privacidad"},
+    # Step 1
+    "start_title": {"en": "Start your submission", "es": "Comience su envío"},
+    "start_intro": {
+        "en": "Read the Privacy Act Statement below, then tell us what kind of submission "
+        "this is and what it is about.",
+        "es": "Lea la Declaración de la Ley de Privacidad a continuación y luego indíquenos "
+        "qué tipo de envío es y de qué se trata.",
+    },
+    "kind_legend": {"en": "What kind of submission is this?", "es": "¿Qué tipo de envío es?"},
+    "category_legend": {"en": "What is it about?", "es": "¿De qué se trata?"},
+    "anonymous_legend": {"en": "Anonymous submission", "es": "Envío anónimo"},
+    "anonymous_label": {
+        "en": "Send this anonymously",
+        "es": "Enviar de forma anónima",
+    },
+    "anonymous_hint": {
+        "en": "We will not ask for your name or contact details, and you will get no "
+        "response: we will have no way to reach you.",
+        "es": "No le pediremos su nombre ni sus datos de contacto, y no recibirá respuesta: "
+        "no tendremos forma de comunicarnos con usted.",
+    },
+    "privacy_ack_legend": {
+        "en": "Privacy Act Statement",
+        "es": "Declaración de la Ley de Privacidad",
+    },
+    "privacy_ack_label": {
+        "en": "I have read and understood the Privacy Act Statement, and I am submitting "
+        "this information voluntarily.",
+        "es": "He leído y entendido la Declaración de la Ley de Privacidad y proporciono "
+        "esta información de manera voluntaria.",
+    },
+    "continue": {"en": "Continue", "es": "Continuar"},
+    "required_note": {
+        "en": "A red asterisk (*) marks a required field.",
+        "es": "Un asterisco rojo (*) indica un campo obligatorio.",
+    },
+    "required_abbr": {"en": "required", "es": "obligatorio"},
+    # Step 2
+    "form_title": {"en": "Tell us what happened", "es": "Cuéntenos qué sucedió"},
+    "form_path": {"en": "Your choices", "es": "Sus opciones"},
+    "form_kind": {"en": "Kind", "es": "Tipo"},
+    "form_category": {"en": "Category", "es": "Categoría"},
+    "form_change": {"en": "Change these choices", "es": "Cambiar estas opciones"},
+    "form_anonymous_note": {
+        "en": "This submission is anonymous: we do not ask for personal information and you "
+        "will get no response.",
+        "es": "Este envío es anónimo: no pedimos datos personales y no recibirá respuesta.",
+    },
+    "topic_label": {"en": "Topic", "es": "Tema"},
+    "select_placeholder": {"en": "- Select -", "es": "- Seleccione -"},
+    "date_hint": {"en": "For example: 2026-03-31", "es": "Por ejemplo: 2026-03-31"},
+    "certify_legend": {"en": "Certification", "es": "Certificación"},
+    "certify_label": {
+        "en": "I certify that the information I have given is true and accurate.",
+        "es": "Certifico que la información que he proporcionado es verdadera y exacta.",
+    },
+    "submit": {"en": "Send", "es": "Enviar"},
+    "attachments_note": {
+        "en": "Files cannot be attached on this page yet.",
+        "es": "Todavía no se pueden adjuntar archivos en esta página.",
+    },
+    # Errors
+    "error_summary_heading": {"en": "There is a problem", "es": "Hay un problema"},
+    "err_kind": {
+        "en": "Choose what kind of submission this is.",
+        "es": "Elija qué tipo de envío es.",
+    },
+    "err_category": {"en": "Choose what it is about.", "es": "Elija de qué se trata."},
+    "err_privacy_ack": {
+        "en": "Confirm that you have read and understood the Privacy Act Statement.",
+        "es": "Confirme que ha leído y entendido la Declaración de la Ley de Privacidad.",
+    },
+    "err_certify": {
+        "en": "Certify that the information you have given is true and accurate.",
+        "es": "Certifique que la información que ha proporcionado es verdadera y exacta.",
+    },
+    "err_missing": {"en": "Enter {label}.", "es": "Complete el campo «{label}»."},
+    "err_missing_choice": {"en": "Choose {label}.", "es": "Elija una opción en «{label}»."},
+    "err_missing_narrative": {
+        "en": "Describe what happened.",
+        "es": "Describa lo que sucedió.",
+    },
+    "err_too_short": {
+        "en": "{label} must be at least {min} characters.",
+        "es": "«{label}» debe tener al menos {min} caracteres.",
+    },
+    "err_too_long": {
+        "en": "{label} must be {max} characters or fewer.",
+        "es": "«{label}» debe tener {max} caracteres o menos.",
+    },
+    "err_pattern": {
+        "en": "Enter a valid {label}.",
+        "es": "Escriba un valor válido en «{label}».",
+    },
+    "err_email": {
+        "en": "Enter an email address in the correct format, like name@example.com.",
+        "es": "Escriba un correo electrónico con el formato correcto, como nombre@ejemplo.com.",
+    },
+    "err_date": {
+        "en": "Enter {label} as a real date, like 2026-03-31.",
+        "es": "Escriba una fecha real en «{label}», como 2026-03-31.",
+    },
+    "err_date_future": {
+        "en": "{label} must be today or in the past.",
+        "es": "«{label}» debe ser hoy o una fecha pasada.",
+    },
+    "err_choice": {
+        "en": "Choose one of the options for {label}.",
+        "es": "Elija una de las opciones de «{label}».",
+    },
+    "err_other": {"en": "Check {label}.", "es": "Revise «{label}»."},
+    "forbidden_title": {
+        "en": "This form could not be sent",
+        "es": "No se pudo enviar este formulario",
+    },
+    "err_no_cookie": {
+        "en": "This form could not be verified because your browser did not send its form "
+        "cookie. Please allow cookies for this site, reload the page and send the form again.",
+        "es": "No se pudo verificar este formulario porque su navegador no envió su cookie. "
+        "Permita las cookies de este sitio, vuelva a cargar la página y envíe el formulario "
+        "de nuevo.",
+    },
+    "err_not_verified": {
+        "en": "This form could not be verified. Please reload the page and send the form again.",
+        "es": "No se pudo verificar este formulario. Vuelva a cargar la página y envíe el "
+        "formulario de nuevo.",
+    },
+    "err_expired": {
+        "en": "This form has expired. Please reload the page and send the form again.",
+        "es": "Este formulario ha caducado. Vuelva a cargar la página y envíe el formulario "
+        "de nuevo.",
+    },
+    "err_not_accepted": {
+        "en": "This form could not be accepted. Please reload the page and send the form again.",
+        "es": "No se pudo aceptar este formulario. Vuelva a cargar la página y envíe el "
+        "formulario de nuevo.",
+    },
+    "err_too_fast": {
+        "en": "This form was sent too quickly after it was opened. Please go back, wait a "
+        "moment and send it again.",
+        "es": "Este formulario se envió demasiado rápido después de abrirse. Regrese, espere "
+        "un momento y envíelo de nuevo.",
+    },
+    "go_back_start": {"en": "Start again", "es": "Comenzar de nuevo"},
+    "not_found_title": {"en": "Page not found", "es": "Página no encontrada"},
+    "not_found_text": {
+        "en": "We could not find that page.",
+        "es": "No encontramos esa página.",
+    },
+    # Confirmation
+    "confirm_title": {"en": "Submission received", "es": "Envío recibido"},
+    "confirm_number_label": {"en": "Your control number", "es": "Su número de control"},
+    "confirm_keep": {
+        "en": "Keep this number: it identifies your submission.",
+        "es": "Guarde este número: identifica su envío.",
+    },
+    "confirm_next_heading": {"en": "What happens next", "es": "Qué sucede ahora"},
+    "confirm_next": {
+        "en": "We review every submission and open a case for it. We may refer it to the "
+        "office best able to address it.",
+        "es": "Revisamos cada envío y abrimos un caso para él. Es posible que lo remitamos a "
+        "la oficina más adecuada para atenderlo.",
+    },
+    "confirm_email": {
+        "en": "An acknowledgement with your control number is on its way to your email. You "
+        "can check the status at any time with your control number and email address.",
+        "es": "Le enviaremos a su correo electrónico un acuse de recibo con su número de "
+        "control. Puede consultar el estado en cualquier momento con su número de control y "
+        "su correo electrónico.",
+    },
+    "confirm_anonymous": {
+        "en": "Your submission is anonymous, so you will get no response and no email. Keep "
+        "your control number if you want to refer to this submission.",
+        "es": "Su envío es anónimo, por lo que no recibirá respuesta ni correo electrónico. "
+        "Guarde su número de control si desea hacer referencia a este envío.",
+    },
+    "confirm_status_link": {"en": "Check the status", "es": "Consultar el estado"},
+    # Status
+    "status_title": {
+        "en": "Check the status of a submission",
+        "es": "Consulte el estado de un envío",
+    },
+    "status_intro": {
+        "en": "Enter the control number you received and the email address you gave. "
+        "Anonymous submissions cannot be looked up.",
+        "es": "Escriba el número de control que recibió y el correo electrónico que "
+        "proporcionó. Los envíos anónimos no se pueden consultar.",
+    },
+    "status_number_label": {"en": "Control number", "es": "Número de control"},
+    "status_number_hint": {
+        "en": "For example: OMB-1A2B3-C4D5E-F",
+        "es": "Por ejemplo: OMB-1A2B3-C4D5E-F",
+    },
+    "status_email_label": {"en": "Email address", "es": "Correo electrónico"},
+    "status_lookup": {"en": "Look up", "es": "Consultar"},
+    "status_err_number": {
+        "en": "Enter your control number.",
+        "es": "Escriba su número de control.",
+    },
+    "status_err_shape": {
+        "en": "A control number looks like OMB-XXXXX-XXXXX-X: check the number and try again.",
+        "es": "Un número de control tiene la forma OMB-XXXXX-XXXXX-X: revise el número e "
+        "inténtelo de nuevo.",
+    },
+    "status_err_check": {
+        "en": "This control number fails its check character: check the number for a typo.",
+        "es": "Este número de control no pasa la verificación de su último carácter: revise "
+        "si tiene un error de escritura.",
+    },
+    "status_err_email": {"en": "Enter your email address.", "es": "Escriba su correo electrónico."},
+    "status_no_match": {
+        "en": "No submission matches this control number and email address.",
+        "es": "Ningún envío coincide con este número de control y este correo electrónico.",
+    },
+    "status_result_heading": {"en": "Status", "es": "Estado"},
+    "status_received_at": {"en": "Received", "es": "Recibido"},
+    "status_updated_at": {"en": "Last updated", "es": "Última actualización"},
+    "status_received": {"en": "Received", "es": "Recibido"},
+    "status_triage": {"en": "Under review", "es": "En revisión"},
+    "status_withdrawn": {"en": "Withdrawn", "es": "Retirado"},
+    "status_closed": {"en": "Closed", "es": "Cerrado"},
+    "status_another": {"en": "Look up another", "es": "Consultar otro"},
+}
+
+CATEGORY_DESCRIPTIONS: dict[str, dict[Language, str]] = {
+    "trusted_traveler": {
+        "en": "Your membership, application or experience in a trusted traveler program, "
+        "or your ESTA or EVUS.",
+        "es": "Su membresía, solicitud o experiencia en un programa de viajero confiable, o "
+        "su ESTA o EVUS.",
+    },
+    "border_patrol": {
+        "en": "An encounter at a Border Patrol checkpoint or another location away from a "
+        "port of entry.",
+        "es": "Un encuentro en un puesto de control de la Patrulla Fronteriza u otro lugar "
+        "fuera de un puerto de entrada.",
+    },
+    "aviation_marina": {
+        "en": "Arriving by private aircraft or boat at a general aviation facility or marina.",
+        "es": "Llegada en aeronave privada o embarcación a una instalación de aviación "
+        "general o a una marina.",
+    },
+    "trade": {
+        "en": "Importing or exporting goods: release, examination, duties, classification "
+        "and other trade issues.",
+        "es": "Importación o exportación de mercancías: liberación, inspección, aranceles, "
+        "clasificación y otros asuntos comerciales.",
+    },
+    "general": {
+        "en": "The website, an ESTA application, I-94 retrieval, delays, lost parcels, or "
+        "general practices and procedures.",
+        "es": "El sitio web, una solicitud ESTA, la obtención del I-94, demoras, paquetes "
+        "perdidos, o prácticas y procedimientos generales.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One part of the Privacy Act Statement: an optional heading, then text or a list."""
+
+    heading: str | None
+    paragraphs: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+
+
+# PIA Appendix A, as published; the statement's closing sentence points at a web site the
+# source does not name, so it is left out rather than invented.
+PRIVACY_ACT_STATEMENT: dict[Language, tuple[Block, ...]] = {
+    "en": (
+        Block(
+            None,
+            (
+                "Pursuant to 5 U.S.C. § 552a(e)(3), this Privacy Act Statement serves to inform "
+                "you of the following concerning the collection of the information on this form.",
+            ),
+        ),
+        Block(
+            "Authority",
+            (
+                "Executive Order 12862, September 11, 1993, “Setting Customer Service "
+                "Standards” (58 FR 48257) provides the legal authority for collecting "
+                "information in CQC2MS. Executive Order 13571, April 27, 2011 “Streamlining "
+                "Service Delivery and Improving Customer Service” expands upon that authority "
+                "by requiring agencies to use technology and service delivery systems to "
+                "enhance customer service. 6 U.S.C. §§ 101 et seq. of the Homeland Security Act "
+                "of 2002 provides the legal authority for sharing information with law "
+                "enforcement and national security agencies for the purpose of protecting the "
+                "United States from terrorists and natural disasters, and to safeguard the "
+                "overall economic security of the United States.",
+            ),
+        ),
+        Block(
+            "Purpose",
+            (
+                "The purpose for soliciting this information is to: (1) collect and store "
+                "information voluntarily submitted by you or your representative(s) that "
+                "enables CBP to review your complaints or comments concerning CBP and reach a "
+                "resolution, when possible, and (2) analyze performance metrics for the "
+                "customer management program and historical customer treatment trends to "
+                "improve customer service.",
+            ),
+        ),
+        Block(
+            "Disclosure",
+            (
+                "The information solicited on this form may be made available as a “routine "
+                "use” to other Government agencies to assist the U.S. Department of Homeland "
+                "Security in making determinations about your complaint or comment and for law "
+                "enforcement and administration purposes. A complete list of the routine uses "
+                "can be found in the system of records notice associated with this form, "
+                "DHS/ALL-016 Department of Homeland Security Correspondence Records (November "
+                "10, 2008, 73 FR 66657). The Department's system of records notices can be "
+                "found on the Department's website at "
+                "http://www.dhs.gov/system-records-notices-sorns.",
+            ),
+        ),
+        Block(
+            "Consequences of failure to provide information",
+            (
+                "The information collected from you through this form is voluntary. You may "
+                "choose to submit information for all applicable fields, some fields, or not "
+                "to submit information at all. However, if you provide insufficient "
+                "information, it may impede CBP's ability to contact you, thoroughly review "
+                "your complaint or comment, or reach a fair resolution.",
+            ),
+        ),
+        Block(
+            "What are your rights under the Privacy Act of 1974?",
+            (
+                "The Privacy Act of 1974 (5 U.S.C. § 552a) protects the personal information "
+                "the Federal Government keeps on United States citizens and lawful permanent "
+                "residents in “systems of records” (SOR). A SOR is information an agency "
+                "controls that can be retrieved by name or some other personal identifier. The "
+                "Privacy Act controls how the Government can disclose, share, provide access "
+                "to, and maintain the personal information that it collects. DHS, as a matter "
+                "of policy, extends the administrative rights of the Privacy Act, including the "
+                "rights of access and amendment, to aliens when dealing with mixed-use systems "
+                "(systems containing information about both U.S. citizens and foreign "
+                "nationals). Not all information collected online is covered by the Privacy "
+                "Act. The Act's major provisions require agencies to:",
+            ),
+            (
+                "Publish a System of Records Notice (SORN) in the Federal Register explaining "
+                "the existence, character, and uses of a new or revised SOR;",
+                "Keep information about citizens and lawful permanent residents accurate, "
+                "relevant, timely, and complete to assure fairness in dealing with you; and",
+                "Allow citizens and legal permanent residents to, upon request, access and "
+                "review their information held in a SOR except when exempted from disclosure "
+                "in the SORN for law enforcement or national security reasons.",
+            ),
+        ),
+    ),
+    "es": (
+        Block(
+            None,
+            (
+                "De conformidad con el título 5 del Código de los Estados Unidos (U.S.C.), "
+                "§ 552a(e)(3), esta Declaración de la Ley de Privacidad le informa lo siguiente "
+                "sobre la recopilación de la información de este formulario.",
+            ),
+        ),
+        Block(
+            "Autoridad",
+            (
+                "La Orden Ejecutiva 12862, del 11 de septiembre de 1993, “Establecimiento de "
+                "normas de servicio al cliente” (58 FR 48257), otorga la autoridad legal para "
+                "recopilar información en CQC2MS. La Orden Ejecutiva 13571, del 27 de abril de "
+                "2011, “Simplificación de la prestación de servicios y mejora del servicio al "
+                "cliente”, amplía esa autoridad al exigir a las agencias que utilicen la "
+                "tecnología y los sistemas de prestación de servicios para mejorar el servicio "
+                "al cliente. El título 6 del U.S.C., §§ 101 y siguientes, de la Ley de "
+                "Seguridad Nacional de 2002 otorga la autoridad legal para compartir "
+                "información con organismos de orden público y de seguridad nacional con el fin "
+                "de proteger a los Estados Unidos de terroristas y desastres naturales, y de "
+                "salvaguardar la seguridad económica general de los Estados Unidos.",
+            ),
+        ),
+        Block(
+            "Propósito",
+            (
+                "Esta información se solicita con el propósito de: (1) recopilar y almacenar "
+                "la información que usted o sus representantes proporcionen voluntariamente y "
+                "que permita a CBP revisar sus quejas o comentarios sobre CBP y llegar a una "
+                "resolución, cuando sea posible, y (2) analizar los indicadores de desempeño "
+                "del programa de atención al cliente y las tendencias históricas del trato al "
+                "cliente para mejorar el servicio al cliente.",
+            ),
+        ),
+        Block(
+            "Divulgación",
+            (
+                "La información solicitada en este formulario puede ponerse a disposición, "
+                "como “uso rutinario”, de otras agencias del Gobierno para ayudar al "
+                "Departamento de Seguridad Nacional de los Estados Unidos a tomar decisiones "
+                "sobre su queja o comentario y con fines de orden público y de administración. "
+                "La lista completa de los usos rutinarios figura en el aviso del sistema de "
+                "registros asociado a este formulario, DHS/ALL-016 Registros de Correspondencia "
+                "del Departamento de Seguridad Nacional (10 de noviembre de 2008, 73 FR 66657). "
+                "Los avisos de sistemas de registros del Departamento se encuentran en su sitio "
+                "web: http://www.dhs.gov/system-records-notices-sorns.",
+            ),
+        ),
+        Block(
+            "Consecuencias de no proporcionar la información",
+            (
+                "La información que se le solicita en este formulario es voluntaria. Puede "
+                "optar por proporcionar información en todos los campos que correspondan, solo "
+                "en algunos, o no proporcionar ninguna información. Sin embargo, si la "
+                "información que proporciona es insuficiente, es posible que CBP no pueda "
+                "comunicarse con usted, revisar a fondo su queja o comentario, o llegar a una "
+                "resolución justa.",
+            ),
+        ),
+        Block(
+            "¿Cuáles son sus derechos según la Ley de Privacidad de 1974?",
+            (
+                "La Ley de Privacidad de 1974 (5 U.S.C. § 552a) protege la información "
+                "personal que el Gobierno federal conserva sobre los ciudadanos y los "
+                "residentes permanentes legales de los Estados Unidos en “sistemas de "
+                "registros” (SOR, por sus siglas en inglés). Un SOR es información que una "
+                "agencia controla y que puede recuperarse por nombre o por algún otro "
+                "identificador personal. La Ley de Privacidad regula cómo el Gobierno puede "
+                "divulgar, compartir, dar acceso a y conservar la información personal que "
+                "recopila. Por política, el DHS extiende los derechos administrativos de la "
+                "Ley de Privacidad, incluidos los derechos de acceso y de enmienda, a los "
+                "extranjeros cuando se trata de sistemas de uso mixto (sistemas que contienen "
+                "información tanto de ciudadanos estadounidenses como de extranjeros). No toda "
+                "la información recopilada en línea está amparada por la Ley de Privacidad. "
+                "Las principales disposiciones de la Ley exigen que las agencias:",
+            ),
+            (
+                "Publiquen en el Registro Federal un Aviso de Sistema de Registros (SORN) que "
+                "explique la existencia, la naturaleza y los usos de un SOR nuevo o modificado;",
+                "Mantengan la información sobre los ciudadanos y los residentes permanentes "
+                "legales exacta, pertinente, oportuna y completa para garantizar un trato justo "
+                "hacia usted; y",
+                "Permitan a los ciudadanos y a los residentes permanentes legales, si lo "
+                "solicitan, acceder a su información contenida en un SOR y revisarla, salvo "
+                "cuando el SORN la exima de divulgación por motivos de orden público o de "
+                "seguridad nacional.",
+            ),
+        ),
+    ),
+}
+
+
+class Translator:
+    """The portal's words in one language."""
+
+    def __init__(self, lang: Language) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = STRINGS[key][self.lang]
+        return text.format(**values) if values else text
+
+    def text(self, labels: dict[str, str]) -> str:
+        """A label from the form definition, in this language (English if it lacks one)."""
+        return labels.get(self.lang) or labels[DEFAULT_LANGUAGE]
