@@ -207,7 +207,12 @@ def start_stack(data_dir: Path, database: str) -> tuple[subprocess.Popen[bytes],
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the intake process with py-spy during the load and print where time goes",
+    )
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--e2e-count", type=int, default=100)
     parser.add_argument("--e2e-rate", type=float, default=5.0, help="submissions per second")
@@ -224,9 +229,12 @@ async def main() -> None:
         print(f"End to end: {args.e2e_count} submissions at {args.e2e_rate}/s ...", flush=True)
         e2e = await end_to_end(intake, data_dir / "mail", args.e2e_count, args.e2e_rate)
         print(f"Intake load: {args.clients} clients for {args.seconds:.0f} s ...", flush=True)
+        sampler = start_profile(data_dir, args.seconds) if args.profile else None
         started = time.perf_counter()
         total, failures, latencies = await intake_load(intake, args.clients, args.seconds)
         elapsed = time.perf_counter() - started
+        if sampler is not None:
+            sampler.wait(30)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(60)
@@ -256,6 +264,69 @@ async def main() -> None:
     print(f"  raw single-row INSERT            {raw_rate:8.1f} rows/s ({args.clients} connections)")
     print(f"  intake / raw                     {intake_rate / raw_rate:8.2%}")
     await drop_databases(database)
+    if args.profile:
+        print_profile(data_dir / "intake-profile.txt")
+
+
+def intake_pid(data_dir: Path) -> int:
+    """The intake server the stack in `data_dir` started."""
+    marker = f"OMBUDS_DATA_DIR={data_dir}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"ombuds_intake.main:create_app" in cmdline and marker in environ:
+            return int(entry.name)
+    raise RuntimeError("intake process not found")
+
+
+def start_profile(data_dir: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy samples the intake process (its main thread's stacks) during the load."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--duration",
+            str(int(seconds)),
+            "--output",
+            str(data_dir / "intake-profile.txt"),
+            "--pid",
+            str(intake_pid(data_dir)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    """Inclusive share of samples per function in the event-loop thread, largest first."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        frames = stack.split(";")
+        if not any("uvicorn/main.py" in frame or "uvicorn/server.py" in frame for frame in frames):
+            continue  # idle worker threads
+        samples = int(count_text)
+        total += samples
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+    print(f"\nWhere intake's event loop spent its samples ({total} samples, {path}):")
+    interesting = [
+        (samples, frame)
+        for frame, samples in inclusive.items()
+        if "site-packages" in frame or "ombuds" in frame
+    ]
+    for samples, frame in sorted(interesting, reverse=True)[:top]:
+        print(f"  {samples / max(total, 1):6.1%}  {frame[:110]}")
 
 
 async def drop_databases(database: str) -> None:
