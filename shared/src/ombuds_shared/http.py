@@ -5,12 +5,13 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ombuds_shared.internal_errors import internal_error
@@ -184,6 +185,21 @@ async def _dependency_down(request: Request, error: Exception) -> JSONResponse:
         },
         headers={"Retry-After": "5"},
     )
+
+
+def session_factory_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The service's session factory, opened once by its lifespan."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
+async def _session_factory_dependency(request: Request) -> async_sessionmaker[AsyncSession]:
+    return session_factory_of(request)
+
+
+SessionFactoryDep = Annotated[
+    async_sessionmaker[AsyncSession], Depends(_session_factory_dependency)
+]
 
 
 def install_common(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:

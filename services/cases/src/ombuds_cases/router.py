@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases import repository
 from ombuds_cases.models import Case
@@ -19,6 +18,7 @@ from ombuds_cases.schemas import (
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_shared.contracts import case_workflow_id
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
+from ombuds_shared.http import SessionFactoryDep
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -35,13 +35,6 @@ async def require_staff(
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-
-async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    return factory
-
-
-SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_factory)]
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(require_staff)])
 

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
+from ombuds_intake.acceptance import accept
 from ombuds_intake.forms.definition import FormDefinition, available_versions, load_definition
 from ombuds_intake.forms.paths import validate_submission
+from ombuds_intake.models import Submission
 from ombuds_intake.schemas import SubmissionAccepted, SubmissionStatus
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
-from ombuds_shared.http import NotFoundError, ServiceError
+from ombuds_shared.http import NotFoundError, ServiceError, SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
@@ -33,14 +34,6 @@ class FormVersionNotFoundError(NotFoundError):
 class ControlNumberTypoError(ServiceError):
     status_code = 422
     code = "control_number_check_failed"
-
-
-async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    return factory
-
-
-SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_factory)]
 
 
 def _canonical(control_number: str) -> str:
@@ -73,24 +66,21 @@ async def submit(
     The body follows the question path of its `category`, as `GET /api/v1/forms` describes:
     each path asks its own fields, marks the required ones, and refuses any other.
     """
-    validated = validate_submission(body)
     client_ip = request.client.host if request.client else None
-    submission, created = await service.accept_submission(
-        session_factory,
-        validated,
-        idempotency_key,
-        client_ip,
-        request.app.state.attachment_limits,
+    submission, created = await accept(
+        request, validate_submission(body), idempotency_key, client_ip
     )
-    if created:
-        request.app.state.relay.notify()
-    else:
+    if not created:
         response.status_code = status.HTTP_200_OK
     acknowledgement = (
         "Anonymous submissions receive no response; keep your control number to refer to it."
         if submission.anonymous
         else "An acknowledgement with your control number is on its way to your email."
     )
+    return _accepted(submission, acknowledgement)
+
+
+def _accepted(submission: Submission, acknowledgement: str) -> SubmissionAccepted:
     return SubmissionAccepted(
         control_number=submission.control_number,
         status=submission.status,
@@ -151,17 +141,10 @@ async def submit_for_someone(
     and carries the call (`call`: time and caller number) or the scanned document
     (`scanned_document`: an id from `POST /api/v1/attachments`).
     """
-    validated = validate_submission(body, audience="staff")
-    submission, created = await service.accept_submission(
-        session_factory,
-        validated,
-        idempotency_key,
-        None,
-        request.app.state.attachment_limits,
+    submission, created = await accept(
+        request, validate_submission(body, audience="staff"), idempotency_key, None
     )
-    if created:
-        request.app.state.relay.notify()
-    else:
+    if not created:
         response.status_code = status.HTTP_200_OK
     spelled = " ".join(submission.control_number.replace("-", " - "))
     acknowledgement = (
@@ -169,14 +152,7 @@ async def submit_for_someone(
         if submission.anonymous
         else _STAFF_ACKNOWLEDGEMENTS[submission.channel].format(spelled=spelled)
     )
-    return SubmissionAccepted(
-        control_number=submission.control_number,
-        status=submission.status,
-        received_at=submission.received_at,
-        form_version=submission.form_version,
-        acknowledgement=acknowledgement,
-        status_url=f"/api/v1/submissions/{submission.control_number}/status",
-    )
+    return _accepted(submission, acknowledgement)
 
 
 @router.get(

@@ -3,13 +3,13 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_notifications import service
 from ombuds_notifications.schemas import MessageOut, MessagePage
+from ombuds_shared.http import SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -21,14 +21,6 @@ _LETTER_HEADERS = {
     "Cache-Control": "private, no-store",
 }
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9-]")
-
-
-async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    return factory
-
-
-SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_factory)]
 
 
 @router.get("/messages", response_model=MessagePage)

@@ -14,10 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 
 from ombuds_intake import repository, service
+from ombuds_intake.acceptance import accept
 from ombuds_intake.forms.definition import load_definition
 from ombuds_intake.forms.paths import validate_submission
 from ombuds_intake.portal import fields
@@ -42,6 +42,7 @@ from ombuds_shared.forms import (
     issue_form,
     set_form_cookie,
 )
+from ombuds_shared.http import session_factory_of
 
 PORTAL_DIR = Path(__file__).parent
 STATIC_DIR = PORTAL_DIR / "static"
@@ -110,11 +111,6 @@ def _render(
             LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, path="/", samesite="lax"
         )
     return response
-
-
-def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    return factory
 
 
 async def _verified(request: Request) -> FormData | HTMLResponse:
@@ -297,15 +293,7 @@ async def send_submission(request: Request) -> Response:
             certified=fields.checked(form.get(fields.CERTIFY)),
         )
     client_ip = request.client.host if request.client else None
-    submission, created = await service.accept_submission(
-        _session_factory(request),
-        validated,
-        None,
-        client_ip,
-        request.app.state.attachment_limits,
-    )
-    if created:
-        request.app.state.relay.notify()
+    submission, _created = await accept(request, validated, None, client_ip)
     return RedirectResponse(
         f"/submit/confirmation/{submission.control_number}?lang={lang}",
         status_code=status.HTTP_303_SEE_OTHER,
@@ -318,7 +306,7 @@ async def confirmation(request: Request, control_number: str) -> HTMLResponse:
         canonical = parse_control_number(control_number[:40])
     except InvalidControlNumber:
         return _not_found(request)
-    async with _session_factory(request)() as session:
+    async with session_factory_of(request)() as session:
         submission = await repository.by_control_number(session, canonical)
     if submission is None:
         return _not_found(request)
@@ -395,7 +383,7 @@ async def status_lookup(request: Request) -> HTMLResponse:
     if errors:
         return _status_page(request, values, errors, status_code=422)
     try:
-        async with _session_factory(request)() as session:
+        async with session_factory_of(request)() as session:
             submission = await service.submission_status(session, canonical, email)
     except service.SubmissionNotFoundError:
         # One answer for an unknown number and a wrong email, so neither is revealed.
