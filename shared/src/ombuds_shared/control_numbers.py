@@ -1,52 +1,58 @@
 """Control numbers: short, readable, random, with a check character.
 
-Format `OMB-XXXXX-XXXXX-C` in Crockford base32 (no I, L, O, U). The check character is the
-value mod 37 (Crockford's check symbols); 37 is prime and coprime with 32 and 31, so any single
-substituted character and any swap of two adjacent characters changes the check.
+Format `OMB-XXXXX-XXXXX-C`: ten random characters and one check character, all from Crockford's
+base32 alphabet less `Z` (31 symbols: no I, L, O, U or Z to misread). The check makes the
+position-weighted sum of all eleven characters (weights 1 to 11) a multiple of 31. 31 is
+prime, every weight is non-zero and neighbouring weights differ, so any single substituted
+character and any swap of two adjacent characters, the check character included, changes
+the sum. Every character is a letter or digit, so a number is safe in URLs and file names.
 """
 
 import re
 import secrets
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CHECK_SYMBOLS = _ALPHABET + "*~$=U"
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXY"
+_MODULUS = len(_ALPHABET)  # 31, a prime
 _DATA_LENGTH = 10
 _PREFIX = "OMB"
 _NORMALISE = str.maketrans({"I": "1", "L": "1", "O": "0"})
-_SHAPE = re.compile(r"^[0-9A-Z*~$=]{11}$")
+_SHAPE = re.compile(rf"^[{_ALPHABET}]{{{_DATA_LENGTH + 1}}}$")
 
 
 class InvalidControlNumber(ValueError):
     """The text is not a control number, or its check character does not match."""
 
 
+def _weighted_sum(characters: str) -> int:
+    return sum(weight * _ALPHABET.index(char) for weight, char in enumerate(characters, start=1))
+
+
 def _check_symbol(data: str) -> str:
-    value = 0
-    for char in data:
-        value = value * 32 + _ALPHABET.index(char)
-    return _CHECK_SYMBOLS[value % 37]
+    # Solve (sum + 11 * check) % 31 == 0 for the check's value.
+    weight = len(data) + 1
+    value = (-_weighted_sum(data) * pow(weight, -1, _MODULUS)) % _MODULUS
+    return _ALPHABET[value]
 
 
-def _format(data: str, check: str) -> str:
-    return f"{_PREFIX}-{data[:5]}-{data[5:]}-{check}"
+def _format(compact: str) -> str:
+    return f"{_PREFIX}-{compact[:5]}-{compact[5:10]}-{compact[10:]}"
 
 
 def new_control_number() -> str:
     data = "".join(secrets.choice(_ALPHABET) for _ in range(_DATA_LENGTH))
-    return _format(data, _check_symbol(data))
+    return _format(data + _check_symbol(data))
 
 
 def parse_control_number(text: str) -> str:
     """Return the canonical form, or raise InvalidControlNumber saying what is wrong."""
     compact = text.strip().upper().replace("-", "").replace(" ", "")
-    compact = compact.removeprefix(_PREFIX)
-    data, check = compact[:-1].translate(_NORMALISE), compact[-1:]
-    if not _SHAPE.match(data + check) or any(c not in _ALPHABET for c in data):
+    compact = compact.removeprefix(_PREFIX).translate(_NORMALISE)
+    if not _SHAPE.match(compact):
         raise InvalidControlNumber(
             "A control number looks like OMB-XXXXX-XXXXX-X: check the number and try again."
         )
-    if _check_symbol(data) != check.translate(_NORMALISE):
+    if _weighted_sum(compact) % _MODULUS != 0:
         raise InvalidControlNumber(
             "This control number fails its check character: check the number for a typo."
         )
-    return _format(data, check.translate(_NORMALISE))
+    return _format(compact)
