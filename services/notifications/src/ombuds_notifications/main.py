@@ -109,5 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"database": database, "temporal": temporal, "broker": broker}
 
     add_health_route(app, checks)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz", exclude_spans=["receive", "send"]
+    )
     return app
