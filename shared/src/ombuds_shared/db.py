@@ -1,7 +1,5 @@
 """Engine, session factory and the unit of work: the only place a transaction commits."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,14 +106,6 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
-
-
-@asynccontextmanager
-async def unit_of_work(
-    session_factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[UnitOfWork]:
-    async with UnitOfWork(session_factory) as uow:
-        yield uow
 
 
 async def database_is_up(engine: AsyncEngine) -> bool:

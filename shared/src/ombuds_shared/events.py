@@ -14,13 +14,6 @@ CASES_TOPIC = "ombuds.cases.v1"
 REFERRALS_TOPIC = "ombuds.referrals.v1"
 NOTIFICATIONS_TOPIC = "ombuds.notifications.v1"
 REFERRALS_OUTBOUND_TOPIC = "ombuds.referrals.outbound.v1"
-ALL_TOPICS = (
-    SUBMISSIONS_TOPIC,
-    CASES_TOPIC,
-    REFERRALS_TOPIC,
-    NOTIFICATIONS_TOPIC,
-    REFERRALS_OUTBOUND_TOPIC,
-)
 
 SUBMISSION_RECEIVED_V1 = "ombuds.submission.received.v1"
 SUBMISSION_RECEIVED_V2 = "ombuds.submission.received.v2"

@@ -65,7 +65,6 @@ class EventConsumer:
         self._group_id = group_id
         self._topics = topics
         self._handlers = handlers
-        self.handled_count = 0
         # True while the consumer is in its group; services report it on /healthz.
         self.connected = False
 
@@ -128,7 +127,6 @@ class EventConsumer:
             ):
                 try:
                     await handler(event)
-                    self.handled_count += 1
                     return
                 except ValidationError:
                     log.exception(

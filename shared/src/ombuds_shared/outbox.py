@@ -8,7 +8,6 @@ again; consumers drop the duplicates through their inbox.
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -263,8 +262,3 @@ class OutboxRelay:
             if exclude_ids:
                 statement = statement.where(model.id.not_in(exclude_ids))
             await session.execute(statement)
-
-
-def decode_payload(payload: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(payload)
-    return result

@@ -22,6 +22,25 @@ async def connect_temporal(settings: PlatformSettings) -> Client:
     )
 
 
+async def connect_when_up(settings: PlatformSettings, retry_seconds: float = 1.0) -> Client:
+    """Connect to Temporal, trying again every `retry_seconds` until it answers."""
+    attempt = 0
+    while True:
+        try:
+            client = await connect_temporal(settings)
+        except RuntimeError as error:  # how the SDK reports a server it cannot reach
+            # Say so at once, then about every half minute rather than every second.
+            level = logging.WARNING if attempt % 30 == 0 else logging.DEBUG
+            log.log(
+                level, "Temporal at %s is not up (%s); retrying", settings.temporal_address, error
+            )
+            attempt += 1
+            await asyncio.sleep(retry_seconds)
+            continue
+        log.info("connected to Temporal at %s", settings.temporal_address)
+        return client
+
+
 class TemporalConnection:
     """Connects in the background and keeps trying, so a service starts before Temporal."""
 
@@ -47,14 +66,5 @@ class TemporalConnection:
         return True
 
     async def run(self) -> None:
-        while self._client is None:
-            try:
-                self._client = await connect_temporal(self._settings)
-                self._connected.set()
-            except RuntimeError as error:
-                log.warning(
-                    "Temporal at %s not reachable (%s); retrying",
-                    self._settings.temporal_address,
-                    error,
-                )
-                await asyncio.sleep(1.0)
+        self._client = await connect_when_up(self._settings)
+        self._connected.set()

@@ -10,7 +10,7 @@ from temporalio.worker import Worker
 from ombuds_shared.contracts import WORKFLOWS_TASK_QUEUE
 from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
-from ombuds_shared.temporal import connect_temporal
+from ombuds_shared.temporal import connect_when_up
 from ombuds_workflows.case_lifecycle import CaseLifecycle
 
 WORKFLOWS = [CaseLifecycle]
@@ -24,13 +24,7 @@ async def _main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = PlatformSettings()
     setup_tracing("ombuds-workflows", settings)
-    while True:
-        try:
-            client = await connect_temporal(settings)
-            break
-        except RuntimeError as error:
-            logging.warning("Temporal not reachable (%s); retrying", error)
-            await asyncio.sleep(1.0)
+    client = await connect_when_up(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -19,13 +19,14 @@ from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.router import router
-from ombuds_notifications.worker import SERVICE_NAME, build_worker, connect_when_up
+from ombuds_notifications.worker import SERVICE_NAME, build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import NOTIFICATIONS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import connect_when_up
 
 log = logging.getLogger(__name__)
 _WORKER_RESTART_SECONDS = 1.0

@@ -16,9 +16,8 @@ from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
 from ombuds_shared.contracts import NOTIFICATIONS_TASK_QUEUE
 from ombuds_shared.db import create_engine, create_session_factory
-from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
-from ombuds_shared.temporal import connect_temporal
+from ombuds_shared.temporal import connect_when_up
 
 SERVICE_NAME = "ombuds-notifications"
 log = logging.getLogger(__name__)
@@ -36,25 +35,6 @@ def build_worker(
         # On shutdown, a send in progress gets this long to finish before it is cancelled.
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
-
-
-async def connect_when_up(settings: PlatformSettings, retry_seconds: float = 1.0) -> Client:
-    """Connect to Temporal, trying again every `retry_seconds` until it answers."""
-    attempt = 0
-    while True:
-        try:
-            client = await connect_temporal(settings)
-        except Exception as error:  # the SDK raises RuntimeError and friends, not OSError
-            # Say so at once, then about every half minute rather than every second.
-            level = logging.WARNING if attempt % 30 == 0 else logging.DEBUG
-            log.log(
-                level, "Temporal at %s is not up (%s); retrying", settings.temporal_address, error
-            )
-            attempt += 1
-            await asyncio.sleep(retry_seconds)
-            continue
-        log.info("connected to Temporal at %s", settings.temporal_address)
-        return client
 
 
 async def run(settings: Settings) -> None:
