@@ -14,9 +14,15 @@ CASES_TOPIC = "ombuds.cases.v1"
 REFERRALS_TOPIC = "ombuds.referrals.v1"
 NOTIFICATIONS_TOPIC = "ombuds.notifications.v1"
 REFERRALS_OUTBOUND_TOPIC = "ombuds.referrals.outbound.v1"
+# One-time codes and links for the public (self-service, account email checks); short-lived.
+VERIFICATIONS_TOPIC = "ombuds.verifications.v1"
 
 SUBMISSION_RECEIVED_V1 = "ombuds.submission.received.v1"
 SUBMISSION_RECEIVED_V2 = "ombuds.submission.received.v2"
+SUBMISSION_SUPPLEMENTED_V1 = "ombuds.submission.supplemented.v1"
+SUBMISSION_CORRECTED_V1 = "ombuds.submission.corrected.v1"
+SUBMISSION_WITHDRAWN_V1 = "ombuds.submission.withdrawn.v1"
+VERIFICATION_CODE_ISSUED_V1 = "ombuds.verification.code-issued.v1"
 CASE_OPENED_V1 = "ombuds.case.opened.v1"
 CASE_STATUS_CHANGED_V1 = "ombuds.case.status-changed.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
@@ -84,6 +90,54 @@ class SubmissionReceivedV2(EventBody):
     # Staff-entered channels: a phone call's time and number, a paper submission's scan.
     channel_details: dict[str, Any] | None = None
     received_at: datetime
+
+
+class SubmissionSupplementedV1(EventBody):
+    """The submitter added text or files to a case (self-service, PIA 7.3)."""
+
+    control_number: str
+    supplement_id: str
+    text: str | None
+    attachments: list[str] = []
+    supplemented_at: datetime
+
+
+class SubmissionCorrectedV1(EventBody):
+    """The submitter amended one field; the original stays on record beside the amendment."""
+
+    control_number: str
+    amendment_id: str
+    # Dotted path into the question path as asked, e.g. `contact.phone` or `incident.narrative`.
+    field: str
+    previous_value: Any
+    new_value: Any
+    reason: str | None
+    corrected_at: datetime
+
+
+class SubmissionWithdrawnV1(EventBody):
+    """The submitter withdrew; the case closes as withdrawn and is still retained."""
+
+    control_number: str
+    reason: str | None
+    withdrawn_at: datetime
+
+
+class VerificationCodeIssuedV1(EventBody):
+    """A one-time code (and link) for notifications to email; intake keeps only its hash.
+
+    `subject` of the envelope is the control number when there is one, else the account id.
+    """
+
+    verification_id: str
+    purpose: Literal["self_service", "verify_email", "attach_case"]
+    recipient_email: EmailStr
+    recipient_name: str | None
+    language: str
+    code: str
+    link: str | None
+    control_number: str | None
+    expires_at: datetime
 
 
 class CaseOpenedV1(EventBody):
