@@ -9,6 +9,7 @@ from ombuds_shared.forms import DEVELOPMENT_SECRET, FormSettings
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
+DEVELOPMENT_VERIFICATION_SECRET = "ombuds-development-only-verification-secret"
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     # until staff accounts exist (issue 4); refused at its default in production.
     staff_token: SecretStr = SecretStr(DEVELOPMENT_STAFF_TOKEN)
 
+    # Keys the hashes of one-time codes and links (self-service, accounts); refused at its
+    # default in production. Links in emails start with `public_url`.
+    verification_secret: SecretStr = SecretStr(DEVELOPMENT_VERIFICATION_SECRET)
+    public_url: str = "http://127.0.0.1:8000"
+
     # The portal's CSRF secret and bot check (OMBUDS_FORMS_SECRET and friends).
     forms: FormSettings = Field(default_factory=FormSettings)
 
@@ -59,5 +65,12 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "set INTAKE_STAFF_TOKEN: the development token is refused in production"
+            )
+        if (
+            self.platform.environment == "production"
+            and self.verification_secret.get_secret_value() == DEVELOPMENT_VERIFICATION_SECRET
+        ):
+            raise ValueError(
+                "set INTAKE_VERIFICATION_SECRET: the development secret is refused in production"
             )
         return self

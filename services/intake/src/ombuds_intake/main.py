@@ -28,6 +28,7 @@ from ombuds_shared.events import (
     CASE_STATUS_CHANGED_V1,
     CASES_TOPIC,
     SUBMISSIONS_TOPIC,
+    VERIFICATIONS_TOPIC,
 )
 from ombuds_shared.forms import install_form_protection
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
@@ -47,7 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         setup_tracing(SERVICE_NAME, settings.platform)
         engine = create_engine(settings.database_url)
         session_factory = create_session_factory(engine)
-        relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (SUBMISSIONS_TOPIC,))
+        relay = OutboxRelay(
+            session_factory,
+            OutboxRecord,
+            settings.platform,
+            (SUBMISSIONS_TOPIC, VERIFICATIONS_TOPIC),
+        )
         apply = partial(service.apply_case_event, session_factory)
         consumer = EventConsumer(
             settings.platform,
