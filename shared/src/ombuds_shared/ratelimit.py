@@ -175,8 +175,9 @@ class RedisBackend:
             url,
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
-            # redis-py retries ten times with backoff by default; a rate check must be quick.
-            retry=Retry(NoBackoff(), 1),
+            # redis-py retries with backoff by default; a rate check must be quick, and taking a
+            # token is not idempotent: a retry after a reply lost to the timeout takes two.
+            retry=Retry(NoBackoff(), 0),
         )
         self._script = self._redis.register_script(_TAKE_SCRIPT)
         self._down = False
