@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 from opentelemetry import trace
-from sqlalchemy import JSON, Index, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -51,21 +51,32 @@ class OutboxRecordMixin:
         return (Index(f"ix_{cls.__tablename__}_unpublished", "published_at", "id"),)  # type: ignore[attr-defined]
 
 
+def _outbox_row(topic: str, event: CloudEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "topic": topic,
+        "message_key": event.subject,
+        "event_type": event.type,
+        "payload": event.model_dump_json(),
+        "trace_headers": current_trace_headers(),
+        "created_at": utcnow(),
+    }
+
+
 def add_to_outbox(
     session: AsyncSession, model: type[OutboxRecordMixin], topic: str, event: CloudEvent
 ) -> None:
     """Stage `event` in the caller's transaction; the relay publishes it after commit."""
     mapped: Any = model  # a mapped subclass: its constructor takes the columns
-    session.add(
-        mapped(
-            event_id=event.id,
-            topic=topic,
-            message_key=event.subject,
-            event_type=event.type,
-            payload=event.model_dump_json(),
-            trace_headers=current_trace_headers(),
-        )
-    )
+    session.add(mapped(**_outbox_row(topic, event)))
+
+
+async def insert_into_outbox(
+    session: AsyncSession, model: type[OutboxRecordMixin], topic: str, event: CloudEvent
+) -> None:
+    """`add_to_outbox` as one Core INSERT now, for hot paths that skip the ORM's flush."""
+    mapped: Any = model
+    await session.execute(insert(mapped.__table__), _outbox_row(topic, event))
 
 
 class OutboxRelay:

@@ -359,7 +359,9 @@ async def test_status_lookup_gives_one_answer_for_a_wrong_email_or_an_unknown_nu
 
 async def test_status_lookup_says_check_the_number_for_a_typo(portal: httpx.AsyncClient) -> None:
     number = await submit_named(portal, "typo@example.org")
-    swapped = number[:4] + number[5] + number[4] + number[6:]
+    # Swap the first two neighbours that differ: swapping equal ones changes nothing.
+    i = next(i for i in range(4, 8) if number[i] != number[i + 1])
+    swapped = number[:i] + number[i + 1] + number[i] + number[i + 2 :]
     response = await lookup(portal, swapped, "typo@example.org")
     assert response.status_code == 422
     assert "check the number" in response.text
@@ -417,7 +419,11 @@ def test_the_development_forms_secret_is_refused_outside_development(
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("INTAKE_STAFF_TOKEN", "a-staff-token-set-for-production")
     monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
+    monkeypatch.delenv("INTAKE_VERIFICATION_SECRET", raising=False)
     with pytest.raises(ValueError, match="OMBUDS_FORMS_SECRET"):
         Settings()
     monkeypatch.setenv("OMBUDS_FORMS_SECRET", "x" * 40)
+    with pytest.raises(ValueError, match="INTAKE_VERIFICATION_SECRET"):
+        Settings()
+    monkeypatch.setenv("INTAKE_VERIFICATION_SECRET", "a-verification-secret-for-production")
     assert Settings().forms.secret.get_secret_value() == "x" * 40
