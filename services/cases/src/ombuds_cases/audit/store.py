@@ -2,9 +2,9 @@
 
 Appends are serialized across every process by a PostgreSQL advisory transaction lock held
 until the appending transaction ends: whoever holds it reads the chain head, hashes its
-records onto it and inserts them. On SQLite the database allows one writer at a time, and
-the sequence number is the primary key, so two appenders that raced to the same head can
-never both commit: the loser fails instead of forking the chain.
+records onto it and inserts them. On SQLite the appender takes the database's single write
+lock first. Either way the sequence number is the primary key, so even appenders that raced
+to the same head could never both commit: the loser would fail instead of forking the chain.
 """
 
 from collections.abc import Sequence
@@ -30,9 +30,13 @@ class CheckpointPolicy:
 
 
 async def lock_chain(session: AsyncSession) -> None:
-    """Take the chain for this transaction (PostgreSQL); SQLite serializes writers itself."""
+    """Hold the chain until this transaction ends, so the head read next stays the head."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    else:
+        # SQLite has one writer at a time: a write (that changes no row) takes its write lock
+        # now, waiting out the busy timeout, rather than after the head has been read.
+        await session.execute(text("UPDATE audit_checkpoints SET id = id WHERE 0 = 1"))
 
 
 async def chain_head(session: AsyncSession) -> tuple[int, str]:
