@@ -2,6 +2,7 @@
 record, every deletion and every reordering is caught, and the problem names the record."""
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,7 +61,9 @@ def logs(draw: st.DrawFn, min_size: int = 1) -> tuple[list[ChainRecord], list[Ch
     return records, checkpoints
 
 
-def _other_value(draw: st.DrawFn, value: Any, nullable: bool = False) -> Any:
+def _other_value(
+    draw: Callable[[st.SearchStrategy[Any]], Any], value: Any, nullable: bool = False
+) -> Any:
     """A different value of the same shape as `value` (or None where the column allows it)."""
     if isinstance(value, bool):
         raise AssertionError("no boolean fields")
