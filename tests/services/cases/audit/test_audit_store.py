@@ -4,6 +4,7 @@ matches the models."""
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from ombuds_cases.audit.writer import AuditUnavailableError, AuditWriter
 from ombuds_cases.migrate import MIGRATIONS
 from ombuds_cases.models import Base
 from ombuds_shared.db import UnitOfWork, create_engine, create_session_factory
+from ombuds_shared.migrations import upgrade_to_head
 
 SETTINGS = AuditSettings()
 
@@ -243,4 +245,27 @@ async def test_the_migration_matches_the_models_and_goes_down_and_up(fresh_cases
             with pytest.raises(DBAPIError, match="append-only"):
                 await connection.execute(text("DELETE FROM audit_records"))
     finally:
+        await engine.dispose()
+
+
+async def test_an_append_that_cannot_be_stored_fails_the_caller_and_the_writer_carries_on(
+    tmp_path: Path,
+) -> None:
+    """No audit table (as with a database that is down): the access fails with 503 instead of
+    going unrecorded, and the writer keeps serving once the database is back."""
+    url = f"sqlite:///{tmp_path / 'unmigrated.db'}"
+    engine = create_engine(url)
+    writer = AuditWriter(create_session_factory(engine), AuditSettings())
+    loop = asyncio.create_task(writer.run())
+    await asyncio.sleep(0)
+    try:
+        with pytest.raises(AuditUnavailableError) as refused:
+            await writer.record(entry(1))
+        assert refused.value.status_code == 503
+
+        await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+        assert await writer.record(entry(2)) == 1
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
         await engine.dispose()

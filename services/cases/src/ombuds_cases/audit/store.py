@@ -8,13 +8,19 @@ to the same head could never both commit: the loser would fail instead of forkin
 """
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ombuds_cases.audit.chain import GENESIS_HASH, AuditEntry, Checkpoint, extend_chain
+from ombuds_cases.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    ChainRecord,
+    Checkpoint,
+    extend_chain,
+)
 from ombuds_cases.audit.models import AuditCheckpoint, AuditRecord
 from ombuds_cases.audit.signing import CheckpointSigner
 from ombuds_shared.db import utcnow
@@ -76,11 +82,29 @@ async def append(
     head = records[-1]
     if checkpoint_head and (not checkpoints or checkpoints[-1].sequence != head.sequence):
         checkpoints.append(policy.signer.sign(head.sequence, head.hash, signed_at))
-    rows = [{**asdict(record), "fields": list(record.fields)} for record in records]
+    rows = [_row(record) for record in records]
     await session.execute(insert(AuditRecord), rows)
     if checkpoints:
         await _insert_checkpoints(session, checkpoints)
     return [record.sequence for record in records]
+
+
+def _row(record: ChainRecord) -> dict[str, object]:
+    # Spelled out: dataclasses.asdict deep-copies, and this runs for every record appended.
+    return {
+        "sequence": record.sequence,
+        "occurred_at": record.occurred_at,
+        "actor": record.actor,
+        "actor_role": record.actor_role,
+        "action": record.action,
+        "record_type": record.record_type,
+        "record_id": record.record_id,
+        "fields": list(record.fields),
+        "client_address": record.client_address,
+        "outcome": record.outcome,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
 
 
 async def checkpoint_head_if_unsigned(session: AsyncSession, signer: CheckpointSigner) -> bool:
