@@ -61,6 +61,7 @@ async def test_verify_passes_then_names_the_row_edited_by_hand(
     intact = await run_verify(fresh_cases_url)
     assert intact.returncode == 0, intact.stdout + intact.stderr
     assert "audit trail intact: 10 records (last sequence 10), 3 checkpoints" in intact.stdout
+    assert "checkpoint keys trusted: development" in intact.stdout
 
     await tamper(
         cases_sessions, "UPDATE audit_records SET actor = 'someone-else' WHERE sequence = 6"

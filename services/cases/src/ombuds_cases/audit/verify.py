@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     report = asyncio.run(verify_database(settings.database_url, settings.audit))
     print(describe(report))
+    # Run with the service's own CASES_AUDIT_* settings: in development the published
+    # development key is trusted, which proves nothing about a production log.
+    trusted = sorted({settings.audit.signing_key_id, *settings.audit.verify_keys})
+    print(f"checkpoint keys trusted: {', '.join(trusted)}")
     return 0 if report.intact else 1
 
 
