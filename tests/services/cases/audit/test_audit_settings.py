@@ -5,7 +5,13 @@ import pytest
 from pydantic import ValidationError
 
 from ombuds_cases.audit.config import AuditSettings
-from ombuds_cases.audit.signing import DEVELOPMENT_SIGNING_KEY
+from ombuds_cases.audit.signing import (
+    DEVELOPMENT_SIGNING_KEY,
+    load_private_key,
+    load_public_key,
+    public_key_text,
+)
+from ombuds_cases.audit.verify import main
 from ombuds_cases.config import Settings
 
 PRODUCTION_KEY = "E" * 43 + "="
@@ -48,3 +54,14 @@ def test_unusable_settings_are_refused(
 
     with pytest.raises(ValidationError, match=message):
         AuditSettings()
+
+
+def test_new_key_prints_a_usable_key_pair(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-key"]) == 0
+
+    key_line, public_line = capsys.readouterr().out.splitlines()
+    private = key_line.removeprefix("CASES_AUDIT_SIGNING_KEY=")
+    public = public_line.removeprefix("public key: ")
+    assert private != DEVELOPMENT_SIGNING_KEY
+    assert public_key_text(load_private_key(private)) == public
+    assert AuditSettings(signing_key=private).signer().public_key == load_public_key(public)

@@ -1,12 +1,16 @@
-"""`verify`: load the whole log from the database and check it with `verify_chain`."""
+"""`verify`: load the whole log from the database and check it with `verify_chain`; `new-key`."""
 
 import argparse
 import asyncio
+import base64
 import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from ombuds_cases.audit.chain import VerifyReport, verify_chain
 from ombuds_cases.audit.config import AuditSettings
-from ombuds_cases.audit.signing import trusted_keys
+from ombuds_cases.audit.signing import public_key_text, trusted_keys
 from ombuds_cases.audit.store import whole_log
 from ombuds_shared.db import create_engine, create_session_factory
 
@@ -53,7 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         help="check the hash chain and the signed checkpoints of the database in "
         "CASES_DATABASE_URL; exit status 0 only when intact",
     )
-    parser.parse_args(argv)
+    commands.add_parser(
+        "new-key",
+        help="print a new signing key for CASES_AUDIT_SIGNING_KEY and its public key (for "
+        "CASES_AUDIT_VERIFY_KEYS once it is retired)",
+    )
+    if parser.parse_args(argv).command == "new-key":
+        key = Ed25519PrivateKey.generate()
+        raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        print(f"CASES_AUDIT_SIGNING_KEY={base64.b64encode(raw).decode()}")
+        print(f"public key: {public_key_text(key)}")
+        return 0
     # Imported here: the service's settings are only needed to find the database.
     from ombuds_cases.config import Settings
 
