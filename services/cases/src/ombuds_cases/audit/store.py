@@ -10,8 +10,9 @@ to the same head could never both commit: the loser would fail instead of forkin
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases.audit.chain import (
@@ -24,6 +25,8 @@ from ombuds_cases.audit.chain import (
 from ombuds_cases.audit.models import AuditCheckpoint, AuditRecord
 from ombuds_cases.audit.signing import CheckpointSigner
 from ombuds_shared.db import utcnow
+
+AUDIT_RECORDS = cast(Table, AuditRecord.__table__)
 
 # pg_advisory_xact_lock key for "the audit chain" (any constant no other code uses).
 CHAIN_LOCK_KEY = 0x0A0D17C4A1
@@ -83,7 +86,10 @@ async def append(
     if checkpoint_head and (not checkpoints or checkpoints[-1].sequence != head.sequence):
         checkpoints.append(policy.signer.sign(head.sequence, head.hash, signed_at))
     rows = [_row(record) for record in records]
-    await session.execute(insert(AuditRecord), rows)
+    # Core, not the ORM's bulk path: nothing is loaded back, and per-row ORM work is the
+    # writer's main CPU cost under load.
+    connection = await session.connection()
+    await connection.execute(insert(AUDIT_RECORDS), rows)
     if checkpoints:
         await _insert_checkpoints(session, checkpoints)
     return [record.sequence for record in records]
