@@ -5,6 +5,7 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ombuds_cases.audit.config import AuditSettings
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
@@ -18,6 +19,7 @@ class Settings(BaseSettings):
     dev_staff_token: str = DEVELOPMENT_STAFF_TOKEN
     run_worker: bool = True
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Self:

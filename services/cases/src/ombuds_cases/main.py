@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ombuds_cases.activities import CaseActivities
+from ombuds_cases.audit.router import router as audit_router
+from ombuds_cases.audit.writer import AuditWriter
 from ombuds_cases.config import Settings
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
@@ -51,12 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal = temporal
         app.state.relay = relay
         app.state.consumer = consumer
+        audit = app.state.audit = AuditWriter(session_factory, settings.audit)
 
         async def run_worker() -> None:
             client = await temporal.wait()
             await build_worker(client, CaseActivities(session_factory)).run()
 
-        loops = [temporal.run(), relay.run(), consumer.run()]
+        loops = [temporal.run(), relay.run(), consumer.run(), audit.run()]
         if settings.run_worker:
             loops.append(run_worker())
         async with running(*loops):
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_common(app)
     app.include_router(router)
+    app.include_router(audit_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ombuds_cases import repository
+from ombuds_cases.audit.dependencies import AuditDep, record_denied, shown_fields
 from ombuds_cases.models import Case
 from ombuds_cases.schemas import (
     CaseDetail,
@@ -29,6 +30,7 @@ async def require_staff(
 ) -> None:
     expected: str = request.app.state.settings.dev_staff_token
     if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
+        await record_denied(request)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="A staff bearer token is required.",
@@ -91,15 +93,21 @@ async def list_cases(
 
 @router.get("/cases/{control_number}", response_model=CaseDetail)
 async def get_case(
-    control_number: Annotated[str, Path(max_length=40)], session_factory: SessionFactoryDep
+    control_number: Annotated[str, Path(max_length=40)],
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
 ) -> CaseDetail:
-    """One case with its status history."""
+    """One case with its status history; every attempt is audited."""
     try:
         canonical = parse_control_number(control_number)
     except InvalidControlNumber as error:
+        await audit.record("read", "case", control_number, outcome="error")
         raise HTTPException(status_code=422, detail=str(error)) from error
     async with session_factory() as session:
         case = await repository.by_control_number(session, canonical, with_history=True)
     if case is None:
+        await audit.record("read", "case", canonical, outcome="not_found")
         raise CaseNotFoundError(canonical)
-    return _detail(case)
+    detail = _detail(case)
+    await audit.record("read", "case", canonical, fields=shown_fields(detail))
+    return detail

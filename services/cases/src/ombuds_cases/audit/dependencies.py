@@ -1,0 +1,138 @@
+"""What endpoints use: `AuditDep` records an access by the caller, from the caller's address."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ombuds_cases.audit.chain import AuditEntry
+from ombuds_cases.audit.store import append
+from ombuds_cases.audit.writer import AuditWriter
+
+Action = Literal["read", "create", "update", "delete", "reveal", "export", "search"]
+Outcome = Literal["success", "denied", "not_found", "error"]
+
+ACTION_BY_METHOD: Mapping[str, Action] = {
+    "GET": "read",
+    "HEAD": "read",
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "update",
+    "DELETE": "delete",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the audit trail names them."""
+
+    name: str
+    role: str
+
+
+# Until staff accounts exist every caller with the staff token is this one person; the staff
+# sign-in sets `request.state.actor` to the signed-in user and their role instead.
+DEVELOPMENT_STAFF = Actor("dev-staff", "staff")
+UNIDENTIFIED = Actor("anonymous", "none")
+
+
+def audit_writer(request: Request) -> AuditWriter:
+    writer: AuditWriter = request.app.state.audit
+    return writer
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+class RequestAudit:
+    """Records accesses by one request's caller."""
+
+    def __init__(self, writer: AuditWriter, actor: Actor, address: str | None) -> None:
+        self._writer = writer
+        self.actor = actor
+        self.address = address
+
+    def entry(
+        self,
+        action: Action,
+        record_type: str,
+        record_id: str,
+        fields: Iterable[str] = (),
+        outcome: Outcome = "success",
+    ) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor.name,
+            actor_role=self.actor.role,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            outcome=outcome,
+            fields=tuple(fields),
+            client_address=self.address,
+        )
+
+    async def record(
+        self,
+        action: Action,
+        record_type: str,
+        record_id: str,
+        fields: Iterable[str] = (),
+        outcome: Outcome = "success",
+    ) -> int:
+        """Append one audit record and wait until it is durable; returns its sequence number."""
+        return await self._writer.record(
+            self.entry(action, record_type, record_id, fields, outcome)
+        )
+
+    async def append_in(
+        self,
+        session: AsyncSession,
+        action: Action,
+        record_type: str,
+        record_id: str,
+        fields: Iterable[str] = (),
+        outcome: Outcome = "success",
+    ) -> int:
+        """Stage the record in `session`'s transaction, to commit with the change it describes."""
+        entry = self.entry(action, record_type, record_id, fields, outcome)
+        [sequence] = await append(session, [entry], self._writer.policy)
+        return sequence
+
+
+def request_audit(request: Request) -> RequestAudit:
+    actor = getattr(request.state, "actor", DEVELOPMENT_STAFF)
+    return RequestAudit(audit_writer(request), actor, client_address(request))
+
+
+AuditDep = Annotated[RequestAudit, Depends(request_audit)]
+
+
+async def record_denied(request: Request) -> None:
+    """Audit a refused request: by whom we cannot say, but what was tried and from where."""
+    control_number = request.path_params.get("control_number")
+    audit = RequestAudit(audit_writer(request), UNIDENTIFIED, client_address(request))
+    await audit.record(
+        ACTION_BY_METHOD.get(request.method, "read"),
+        "case" if control_number is not None else "endpoint",
+        str(control_number)[:200] if control_number is not None else request.url.path[:200],
+        outcome="denied",
+    )
+
+
+def shown_fields(view: BaseModel) -> list[str]:
+    """The fields a response shows: top level, and one level into objects (`contact.email`)."""
+    return sorted(_present(view.model_dump()))
+
+
+def _present(values: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    for name, value in values.items():
+        if value is None or value == {} or value == []:
+            continue
+        if isinstance(value, Mapping) and not prefix:
+            yield from _present(value, f"{name}.")
+        else:
+            yield f"{prefix}{name}"
