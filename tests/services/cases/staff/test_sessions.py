@@ -1,0 +1,371 @@
+"""Sign-in, sessions and blocking: TOTP, cookies, sign-out, deactivation, training, expiry."""
+
+from datetime import timedelta
+from http.cookies import SimpleCookie
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import update
+
+from ombuds_cases.config import Settings
+from ombuds_cases.staff import service
+from ombuds_cases.staff.auth import SESSION_COOKIE
+from ombuds_cases.staff.credentials import token_hash
+from ombuds_cases.staff.models import StaffAccount, StaffSession, TrainingAttestation
+from ombuds_cases.staff.policy import Office, Role
+from ombuds_shared.db import UnitOfWork, utcnow
+
+from .conftest import PASSWORD, MakeStaff, SessionFactory, Staffer, app_client, platform
+
+FIELD = Office.FIELD_OPERATIONS
+STAFF_LIST = "/api/v1/staff"
+
+
+def sign_in_body(staffer: Staffer, **overrides: str) -> dict[str, str]:
+    return {"email": staffer.email, "password": PASSWORD, "code": staffer.code(), **overrides}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_sign_in_with_password_and_code_opens_a_session(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD, signed_in=False)
+
+    response = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["staff"]["id"] == staffer.id
+    assert body["staff"]["role"] == "supervisor"
+    me = await client.get("/api/v1/staff/me", headers=bearer(body["token"]))
+    assert me.status_code == 200
+    assert me.json()["office"] == "field_operations"
+    assert "staff.manage" in me.json()["permissions"]
+    assert "audit.search" not in me.json()["permissions"]
+
+
+async def test_the_session_cookie_is_httponly_secure_and_strict(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+
+    response = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+
+    cookie = SimpleCookie(response.headers["set-cookie"])[SESSION_COOKIE]
+    assert cookie.value == response.json()["token"]
+    assert cookie["httponly"] is True
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "strict"
+
+
+async def test_the_cookie_is_not_secure_only_in_development(
+    migrated_url: str, session_factory: SessionFactory, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    settings = Settings(
+        database_url=migrated_url, run_worker=False, platform=platform("development")
+    )
+    async with app_client(settings, session_factory) as client:
+        response = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+    assert response.status_code == 201
+    assert "secure" not in response.headers["set-cookie"].lower()
+
+
+async def test_the_cookie_alone_authenticates(
+    settings: Settings, session_factory: SessionFactory, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD, signed_in=False)
+    async with app_client(settings, session_factory, "https://cases") as client:
+        signed = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+        assert signed.status_code == 201
+        me = await client.get("/api/v1/staff/me")
+        assert me.status_code == 200
+        assert me.json()["id"] == staffer.id
+
+
+@pytest.mark.parametrize("wrong", ["password", "code", "email"])
+async def test_any_wrong_part_is_refused_with_one_message(
+    client: httpx.AsyncClient, make_staff: MakeStaff, wrong: str
+) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    good_code = staffer.code()
+    bad = {
+        "password": {"password": PASSWORD + "!"},
+        "code": {"code": "000000" if good_code != "000000" else "111111"},
+        "email": {"email": "nobody@agency.example.gov"},
+    }[wrong]
+
+    response = await client.post("/api/v1/staff/session", json=sign_in_body(staffer, **bad))
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "The email, password or code is not right.",
+        "code": "sign_in_refused",
+    }
+    assert "set-cookie" not in response.headers
+
+
+async def test_a_code_is_good_only_once(client: httpx.AsyncClient, make_staff: MakeStaff) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    body = sign_in_body(staffer)
+
+    first = await client.post("/api/v1/staff/session", json=body)
+    replayed = await client.post("/api/v1/staff/session", json=body)
+
+    assert first.status_code == 201
+    assert replayed.status_code == 401
+
+
+@pytest.mark.parametrize(("steps_away", "accepted"), [(-1, True), (1, True), (-2, False)])
+async def test_sign_in_accepts_the_adjacent_step_only(
+    session_factory: SessionFactory, make_staff: MakeStaff, steps_away: int, accepted: bool
+) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    now = utcnow()
+    code = pyotp.TOTP(staffer.totp_secret).at(now + timedelta(seconds=30 * steps_away))
+
+    async with UnitOfWork(session_factory) as uow:
+        if accepted:
+            token, opened, _ = await service.sign_in(
+                uow.session, staffer.email, PASSWORD, code, now, timedelta(hours=1)
+            )
+            assert opened.token_hash == token_hash(token)
+        else:
+            with pytest.raises(service.SignInRefusedError):
+                await service.sign_in(
+                    uow.session, staffer.email, PASSWORD, code, now, timedelta(hours=1)
+                )
+
+
+async def test_sign_out_ends_the_session_at_once(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD)
+    assert (await client.get(STAFF_LIST, headers=staffer.headers)).status_code == 200
+
+    signed_out = await client.delete("/api/v1/staff/session", headers=staffer.headers)
+
+    assert signed_out.status_code == 204
+    assert f"{SESSION_COOKIE}=" in signed_out.headers["set-cookie"]
+    after = await client.get(STAFF_LIST, headers=staffer.headers)
+    assert after.status_code == 401
+    assert after.headers["www-authenticate"] == "Bearer"
+
+
+async def test_an_expired_session_is_refused(
+    client: httpx.AsyncClient, make_staff: MakeStaff, session_factory: SessionFactory
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD)
+    async with session_factory() as session:
+        await session.execute(
+            update(StaffSession)
+            .where(StaffSession.staff_id == staffer.id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+
+    response = await client.get(STAFF_LIST, headers=staffer.headers)
+
+    assert response.status_code == 401
+
+
+async def test_no_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.get(STAFF_LIST)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Sign in first: a staff session is required."
+
+
+async def test_deactivation_refuses_the_next_request_of_an_open_session(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    admin = await make_staff(Role.ADMINISTRATOR)
+    officer = await make_staff(Role.CASE_OFFICER, FIELD)
+    assert (await client.get("/api/v1/staff/me", headers=officer.headers)).status_code == 200
+
+    deactivated = await client.post(f"/api/v1/staff/{officer.id}/deactivate", headers=admin.headers)
+
+    assert deactivated.status_code == 200
+    assert deactivated.json()["active"] is False
+    refused = await client.get("/api/v1/staff/me", headers=officer.headers)
+    assert refused.status_code == 401
+    again = await client.post(
+        "/api/v1/staff/session",
+        json={"email": officer.email, "password": PASSWORD, "code": officer.code()},
+    )
+    assert again.status_code == 403
+    assert again.json()["detail"] == "This account has been deactivated."
+
+
+async def test_training_attested_366_days_ago_blocks_sign_in(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(
+        Role.SUPERVISOR, FIELD, trained_on=utcnow().date() - timedelta(days=366), signed_in=False
+    )
+
+    response = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+
+    assert response.status_code == 403
+    assert "more than a year old" in response.json()["detail"]
+    assert "set-cookie" not in response.headers
+
+
+async def test_training_lapsing_blocks_an_open_session(
+    client: httpx.AsyncClient, make_staff: MakeStaff, session_factory: SessionFactory
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD)
+
+    async def set_trained(days_ago: int) -> None:
+        async with session_factory() as session:
+            await session.execute(
+                update(TrainingAttestation)
+                .where(TrainingAttestation.staff_id == staffer.id)
+                .values(completed_on=utcnow().date() - timedelta(days=days_ago))
+            )
+            await session.commit()
+
+    await set_trained(365)
+    assert (await client.get(STAFF_LIST, headers=staffer.headers)).status_code == 200
+
+    await set_trained(366)
+    blocked = await client.get(STAFF_LIST, headers=staffer.headers)
+    assert blocked.status_code == 403
+    assert "privacy-training attestation" in blocked.json()["detail"]
+    me = await client.get("/api/v1/staff/me", headers=staffer.headers)
+    assert me.status_code == 200
+    assert "more than a year old" in me.json()["blocked_reason"]
+    assert me.json()["permissions"] == []
+
+
+async def test_an_account_without_training_is_blocked_until_attested(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    supervisor = await make_staff(Role.SUPERVISOR, FIELD)
+    officer = await make_staff(Role.SUPERVISOR, None, untrained=True)
+    blocked = await client.get(STAFF_LIST, headers=officer.headers)
+    assert blocked.status_code == 403
+    assert "No privacy-training attestation" in blocked.json()["detail"]
+
+    # A supervisor of Field Operations may not attest an agency-wide supervisor; an admin may.
+    admin = await make_staff(Role.ADMINISTRATOR)
+    today = utcnow().date().isoformat()
+    refused = await client.post(
+        f"/api/v1/staff/{officer.id}/training",
+        json={"completed_on": today},
+        headers=supervisor.headers,
+    )
+    assert refused.status_code == 403
+    attested = await client.post(
+        f"/api/v1/staff/{officer.id}/training",
+        json={"completed_on": today, "course": "General Privacy Awareness Course"},
+        headers=admin.headers,
+    )
+    assert attested.status_code == 201, attested.text
+    assert attested.json()["attested_by"] == admin.id
+    assert (await client.get(STAFF_LIST, headers=officer.headers)).status_code == 200
+
+
+async def test_training_cannot_be_attested_in_the_future(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    admin = await make_staff(Role.ADMINISTRATOR)
+    officer = await make_staff(Role.CASE_OFFICER, FIELD)
+    tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+
+    response = await client.post(
+        f"/api/v1/staff/{officer.id}/training",
+        json={"completed_on": tomorrow},
+        headers=admin.headers,
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("completed_on", "not_in_future")
+
+
+async def test_an_expired_account_is_blocked(
+    client: httpx.AsyncClient, make_staff: MakeStaff, session_factory: SessionFactory
+) -> None:
+    today = utcnow().date()
+    staffer = await make_staff(Role.SUPERVISOR, FIELD, expires_on=today)
+    assert (await client.get(STAFF_LIST, headers=staffer.headers)).status_code == 200
+
+    async with session_factory() as session:
+        await session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == staffer.id)
+            .values(expires_on=today - timedelta(days=1))
+        )
+        await session.commit()
+
+    blocked = await client.get(STAFF_LIST, headers=staffer.headers)
+    assert blocked.status_code == 403
+    assert blocked.json()["detail"].startswith("This account expired on ")
+    sign_in = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+    assert sign_in.status_code == 403
+
+
+async def test_the_one_time_password_must_be_replaced_first(
+    client: httpx.AsyncClient, make_staff: MakeStaff
+) -> None:
+    staffer = await make_staff(Role.SUPERVISOR, FIELD, password_must_change=True)
+    blocked = await client.get(STAFF_LIST, headers=staffer.headers)
+    assert blocked.status_code == 403
+    assert "one-time password" in blocked.json()["detail"]
+
+    short = await client.post(
+        "/api/v1/staff/me/password",
+        json={"current_password": PASSWORD, "new_password": "short"},
+        headers=staffer.headers,
+    )
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "new_password"
+    wrong = await client.post(
+        "/api/v1/staff/me/password",
+        json={"current_password": "not it", "new_password": "a brand new passphrase"},
+        headers=staffer.headers,
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "current_password"
+    changed = await client.post(
+        "/api/v1/staff/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers=staffer.headers,
+    )
+    assert changed.status_code == 204
+    assert (await client.get(STAFF_LIST, headers=staffer.headers)).status_code == 200
+
+
+async def test_the_development_token_works_in_test_and_development(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(STAFF_LIST, headers=bearer("dev-staff-token"))
+    assert response.status_code == 200
+    me = await client.get("/api/v1/staff/me", headers=bearer("dev-staff-token"))
+    assert me.json()["role"] == "administrator"
+
+
+async def test_the_development_token_is_refused_in_production(
+    migrated_url: str, session_factory: SessionFactory
+) -> None:
+    settings = Settings(
+        database_url=migrated_url,
+        dev_staff_token="a-token-someone-left-set",
+        run_worker=False,
+        platform=platform("production"),
+    )
+    async with app_client(settings, session_factory) as client:
+        response = await client.get(STAFF_LIST, headers=bearer("a-token-someone-left-set"))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The development token is refused in production."
+
+
+def test_production_refuses_the_default_development_token_and_oidc() -> None:
+    with pytest.raises(ValueError, match="CASES_DEV_STAFF_TOKEN"):
+        Settings(platform=platform("production"))
+    with pytest.raises(ValueError, match="not implemented yet"):
+        Settings(staff_oidc_issuer="https://login.example.gov")
