@@ -369,3 +369,29 @@ def test_production_refuses_the_default_development_token_and_oidc() -> None:
         Settings(platform=platform("production"))
     with pytest.raises(ValueError, match="not implemented yet"):
         Settings(staff_oidc_issuer="https://login.example.gov")
+
+
+async def test_five_wrong_tries_lock_the_account_for_a_while(
+    client: httpx.AsyncClient, make_staff: MakeStaff, session_factory: SessionFactory
+) -> None:
+    staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    for _ in range(service.MAX_FAILED_SIGN_INS):
+        wrong = await client.post(
+            "/api/v1/staff/session", json=sign_in_body(staffer, password="not the password")
+        )
+        assert wrong.status_code == 401
+
+    # The right credentials get the same answer as a guess while the lock lasts.
+    locked = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+    assert locked.status_code == 401
+    async with session_factory() as session:
+        account = await session.get(StaffAccount, staffer.id)
+        assert account is not None
+        assert account.locked_until is not None
+        assert account.locked_until > utcnow() + service.LOCKOUT - timedelta(minutes=1)
+        account.locked_until = utcnow() - timedelta(seconds=1)
+        await session.commit()
+
+    # Once it has passed, the right credentials work again (a locked attempt spends no code).
+    unlocked = await client.post("/api/v1/staff/session", json=sign_in_body(staffer))
+    assert unlocked.status_code == 201, unlocked.text

@@ -26,6 +26,9 @@ class StaffAccount(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last TOTP time step accepted: a code is good once, even within its window.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Wrong passwords or codes in a row; at the limit the account is locked for a while.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Who designated the account (PIA 8.3); None for the bootstrap administrator.
     designated_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

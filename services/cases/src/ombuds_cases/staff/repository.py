@@ -12,10 +12,14 @@ async def by_id(session: AsyncSession, staff_id: str) -> StaffAccount | None:
     return await session.get(StaffAccount, staff_id)
 
 
-async def by_email(session: AsyncSession, email: str) -> StaffAccount | None:
-    found: StaffAccount | None = await session.scalar(
-        select(StaffAccount).where(StaffAccount.email == email)
-    )
+async def by_email(
+    session: AsyncSession, email: str, for_update: bool = False
+) -> StaffAccount | None:
+    """The account; `for_update` locks its row (PostgreSQL) so racing sign-ins queue up."""
+    query = select(StaffAccount).where(StaffAccount.email == email)
+    if for_update:
+        query = query.with_for_update()
+    found: StaffAccount | None = await session.scalar(query)
     return found
 
 

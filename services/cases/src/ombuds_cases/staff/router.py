@@ -52,6 +52,7 @@ def _view(account: StaffAccount) -> StaffView:
         totp_enrolled=account.totp_secret is not None,
         password_must_change=account.password_must_change,
         designated_by=account.designated_by,
+        locked_until=account.locked_until,
         created_at=account.created_at,
         deactivated_at=account.deactivated_at,
     )
@@ -84,8 +85,8 @@ async def sign_in(
                 utcnow(),
                 timedelta(hours=settings.staff_session_hours),
             )
-        except service.AccountBlockedError:
-            # The code was right, so it stays used even though the account may not work.
+        except (service.AccountBlockedError, service.SignInRefusedError):
+            # Keep what the attempt taught: a failure counted, or a right code now used up.
             await uow.commit()
             raise
         await uow.commit()
@@ -130,6 +131,7 @@ async def me(signed: SignedInDep, session_factory: SessionFactoryDep) -> Me:
             totp_enrolled=False,
             password_must_change=False,
             designated_by=None,
+            locked_until=None,
             created_at=utcnow(),
             deactivated_at=None,
             blocked_reason=None,

@@ -34,6 +34,7 @@ class StaffView(BaseModel):
     totp_enrolled: bool
     password_must_change: bool
     designated_by: str | None
+    locked_until: datetime | None
     created_at: datetime
     deactivated_at: datetime | None
 

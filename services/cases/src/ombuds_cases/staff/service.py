@@ -20,6 +20,10 @@ from ombuds_shared.http import ConflictError, NotFoundError, ServiceError
 
 # PIA 8.2: the course is annual; an attestation older than this blocks the account.
 TRAINING_VALID_DAYS = 365
+# Five wrong passwords or codes in a row lock the account for a quarter of an hour: a
+# six-digit code cannot be guessed at machine speed.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
 DEFAULT_COURSE = "General Privacy Awareness Course"
 
 
@@ -271,14 +275,28 @@ async def sign_in(
     lifetime: timedelta,
 ) -> tuple[str, StaffSession, StaffAccount]:
     """Check email, password and TOTP code; open a session. Returns the token (shown once)."""
-    account = await repository.by_email(session, email.lower())
+    # Locked: a failure count and a used code step must not be lost to a racing attempt.
+    account = await repository.by_email(session, email.lower(), for_update=True)
     password_ok = credentials.password_matches(account.password_hash if account else None, password)
-    if account is None or not password_ok or account.totp_secret is None:
+    if account is None:
         raise SignInRefusedError
-    step = credentials.totp_step(account.totp_secret, code, now)
+    if account.locked_until is not None and account.locked_until > now:
+        # Same answer as a wrong guess: a guesser cannot tell that they tripped the lock.
+        raise SignInRefusedError
+    step = (
+        credentials.totp_step(account.totp_secret, code, now)
+        if password_ok and account.totp_secret is not None
+        else None
+    )
     if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+        account.failed_sign_ins += 1
+        if account.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            account.failed_sign_ins = 0
+            account.locked_until = now + LOCKOUT
         raise SignInRefusedError
     account.totp_last_step = step
+    account.failed_sign_ins = 0
+    account.locked_until = None
     latest = await repository.latest_attestation(session, account.id)
     reason = blocked_reason(account, latest.completed_on if latest else None, now.date())
     if reason is not None:

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("password_must_change", sa.Boolean(), nullable=False),
         sa.Column("totp_secret", sa.String(64), nullable=True),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
+        sa.Column("failed_sign_ins", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("designated_by", sa.String(32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
