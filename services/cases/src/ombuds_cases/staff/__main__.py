@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from ombuds_cases.config import Settings
+from ombuds_cases.migrate import MIGRATIONS
 from ombuds_cases.staff import service
 from ombuds_shared.db import UnitOfWork, create_engine, create_session_factory, utcnow
 from ombuds_shared.http import ServiceError
+from ombuds_shared.migrations import upgrade_to_head
 
 
 async def create_admin(
@@ -59,9 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="day the privacy awareness course was completed (default: today)",
     )
     args = parser.parse_args(argv)
+    settings = Settings()
+    # Safe to repeat; lets the command run before the service has ever started.
+    upgrade_to_head(MIGRATIONS, settings.database_url)
     try:
         password, uri = asyncio.run(
-            create_admin(Settings(), args.email, args.name, args.expires_on, args.trained_on)
+            create_admin(settings, args.email, args.name, args.expires_on, args.trained_on)
         )
     except ServiceError as error:
         print(error.message, file=sys.stderr)
