@@ -134,6 +134,20 @@ async def test_a_supervisor_cannot_touch_another_office_account(
 
 
 @pytest.mark.parametrize("endpoint_name", ["change", "deactivate", "enrol totp", "attest training"])
+async def test_a_supervisor_cannot_manage_a_peer_supervisor(
+    client: httpx.AsyncClient, make_staff: MakeStaff, endpoint_name: str
+) -> None:
+    supervisor = await make_staff(Role.SUPERVISOR, FIELD)
+    peer = await make_staff(Role.SUPERVISOR, FIELD, signed_in=False)
+
+    response = await _call(client, ENDPOINTS[endpoint_name], peer.id, supervisor.headers)
+
+    assert response.status_code == 403
+    shown = await _call(client, ENDPOINTS["show"], peer.id, supervisor.headers)
+    assert shown.status_code == 200
+
+
+@pytest.mark.parametrize("endpoint_name", ["change", "deactivate", "enrol totp", "attest training"])
 async def test_no_one_manages_their_own_account(
     client: httpx.AsyncClient, make_staff: MakeStaff, endpoint_name: str
 ) -> None:

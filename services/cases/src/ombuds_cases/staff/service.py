@@ -234,8 +234,12 @@ async def record_training(
     account = await visible_account(session, actor, staff_id)
     if account.id == actor.staff_id:
         raise ForbiddenError("No one may attest their own privacy training.")
-    if not holds(actor, "training.attest"):
-        raise ForbiddenError(f"A {actor.role.value} may not attest training.")
+    # Whoever may designate an account attests its training; no one else.
+    office = Office(account.office) if account.office else None
+    if not (holds(actor, "training.attest") and may_designate(actor, Role(account.role), office)):
+        raise ForbiddenError(
+            f"A {actor.role.value} may not attest the training of a {account.role}."
+        )
     if completed_on > now.date():
         raise StaffRuleError(
             "completed_on", "not_in_future", "completed_on cannot be in the future"
