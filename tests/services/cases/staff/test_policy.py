@@ -3,6 +3,7 @@
 import pytest
 
 from ombuds_cases.staff.auth import DEVELOPMENT_ACTOR, authorize, require
+from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import (
     OFFICE_NAMES,
     PERMISSIONS,
@@ -14,7 +15,6 @@ from ombuds_cases.staff.policy import (
     office_filter,
     office_rule_broken,
 )
-from ombuds_cases.staff.service import ForbiddenError
 
 FIELD = Office.FIELD_OPERATIONS
 BORDER = Office.BORDER_PATROL

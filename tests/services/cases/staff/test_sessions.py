@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from ombuds_cases.config import Settings
-from ombuds_cases.staff import service
+from ombuds_cases.staff import signin
 from ombuds_cases.staff.auth import SESSION_COOKIE
 from ombuds_cases.staff.credentials import token_hash
+from ombuds_cases.staff.errors import SignInRefusedError
 from ombuds_cases.staff.models import StaffAccount, StaffSession, TrainingAttestation
 from ombuds_cases.staff.policy import Office, Role
 from ombuds_shared.db import UnitOfWork, utcnow
@@ -130,13 +131,13 @@ async def test_sign_in_accepts_the_adjacent_step_only(
 
     async with UnitOfWork(session_factory) as uow:
         if accepted:
-            token, opened, _ = await service.sign_in(
+            token, opened, _ = await signin.sign_in(
                 uow.session, staffer.email, PASSWORD, code, now, timedelta(hours=1)
             )
             assert opened.token_hash == token_hash(token)
         else:
-            with pytest.raises(service.SignInRefusedError):
-                await service.sign_in(
+            with pytest.raises(SignInRefusedError):
+                await signin.sign_in(
                     uow.session, staffer.email, PASSWORD, code, now, timedelta(hours=1)
                 )
 
@@ -375,7 +376,7 @@ async def test_five_wrong_tries_lock_the_account_for_a_while(
     client: httpx.AsyncClient, make_staff: MakeStaff, session_factory: SessionFactory
 ) -> None:
     staffer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
-    for _ in range(service.MAX_FAILED_SIGN_INS):
+    for _ in range(signin.MAX_FAILED_SIGN_INS):
         wrong = await client.post(
             "/api/v1/staff/session", json=sign_in_body(staffer, password="not the password")
         )
@@ -388,7 +389,7 @@ async def test_five_wrong_tries_lock_the_account_for_a_while(
         account = await session.get(StaffAccount, staffer.id)
         assert account is not None
         assert account.locked_until is not None
-        assert account.locked_until > utcnow() + service.LOCKOUT - timedelta(minutes=1)
+        assert account.locked_until > utcnow() + signin.LOCKOUT - timedelta(minutes=1)
         account.locked_until = utcnow() - timedelta(seconds=1)
         await session.commit()
 

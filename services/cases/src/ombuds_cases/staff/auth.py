@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ombuds_cases.staff import repository
 from ombuds_cases.staff.credentials import token_hash
+from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import PERMISSIONS, Role, StaffActor, can, holds
-from ombuds_cases.staff.service import ForbiddenError, actor_of, blocked_reason
+from ombuds_cases.staff.signin import actor_of, blocked_reason
 from ombuds_shared.db import utcnow
 from ombuds_shared.http import session_factory_of
 

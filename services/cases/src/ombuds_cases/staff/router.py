@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from ombuds_cases.staff import repository, service
+from ombuds_cases.staff import errors, repository, service, signin
 from ombuds_cases.staff.auth import (
     SESSION_COOKIE,
     SignedInDep,
@@ -63,7 +63,7 @@ async def _rules_as_validation() -> AsyncIterator[None]:
     """A staff rule broken by a field answers 422 in the same shape as any invalid field."""
     try:
         yield
-    except service.StaffRuleError as error:
+    except errors.StaffRuleError as error:
         raise RequestValidationError(
             [{"loc": ("body", error.field), "type": error.rule, "msg": error.message}]
         ) from error
@@ -77,7 +77,7 @@ async def sign_in(
     settings = request.app.state.settings
     async with UnitOfWork(session_factory) as uow:
         try:
-            token, opened, account = await service.sign_in(
+            token, opened, account = await signin.sign_in(
                 uow.session,
                 str(body.email),
                 body.password,
@@ -85,7 +85,7 @@ async def sign_in(
                 utcnow(),
                 timedelta(hours=settings.staff_session_hours),
             )
-        except (service.AccountBlockedError, service.SignInRefusedError):
+        except (errors.AccountBlockedError, errors.SignInRefusedError):
             # Keep what the attempt taught: a failure counted, or a right code now used up.
             await uow.commit()
             raise
@@ -109,7 +109,7 @@ async def sign_out(
     """End this session at once (a blocked account may still sign out)."""
     if signed.token_hash is not None:
         async with UnitOfWork(session_factory) as uow:
-            await service.sign_out(uow.session, signed.token_hash, utcnow())
+            await signin.sign_out(uow.session, signed.token_hash, utcnow())
             await uow.commit()
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
@@ -153,9 +153,9 @@ async def change_password(
 ) -> None:
     """Replace one's own password (the one-time password first of all)."""
     if signed.actor.is_development:
-        raise service.ForbiddenError("The development token has no password.")
+        raise errors.ForbiddenError("The development token has no password.")
     async with _rules_as_validation(), UnitOfWork(session_factory) as uow:
-        await service.change_password(
+        await signin.change_password(
             uow.session, signed.actor.staff_id, body.current_password, body.new_password, utcnow()
         )
         await uow.commit()
@@ -173,7 +173,7 @@ async def list_staff(
     """Staff accounts by name; a supervisor of an office sees that office's accounts only."""
     if actor.role == Role.SUPERVISOR and actor.office is not None and not actor.is_development:
         if office is not None and office != actor.office:
-            raise service.ForbiddenError("A supervisor sees only their own office's accounts.")
+            raise errors.ForbiddenError("A supervisor sees only their own office's accounts.")
         office = actor.office
     async with session_factory() as session:
         accounts, total = await repository.page(
