@@ -88,6 +88,27 @@ async def test_the_cookie_alone_authenticates(
         assert me.json()["id"] == staffer.id
 
 
+async def test_the_cookie_alone_cannot_change_anything_through_the_api(
+    settings: Settings, session_factory: SessionFactory, make_staff: MakeStaff
+) -> None:
+    supervisor = await make_staff(Role.SUPERVISOR, FIELD, signed_in=False)
+    officer = await make_staff(Role.CASE_OFFICER, FIELD, signed_in=False)
+    async with app_client(settings, session_factory, "https://cases") as client:
+        signed = await client.post("/api/v1/staff/session", json=sign_in_body(supervisor))
+        assert signed.status_code == 201
+
+        by_cookie = await client.post(f"/api/v1/staff/{officer.id}/deactivate")
+        assert by_cookie.status_code == 403
+        assert "Authorization header" in by_cookie.json()["detail"]
+        shown = await client.get(f"/api/v1/staff/{officer.id}")
+        assert shown.json()["active"] is True
+
+        by_header = await client.post(
+            f"/api/v1/staff/{officer.id}/deactivate", headers=bearer(signed.json()["token"])
+        )
+        assert by_header.status_code == 200
+
+
 @pytest.mark.parametrize("wrong", ["password", "code", "email"])
 async def test_any_wrong_part_is_refused_with_one_message(
     client: httpx.AsyncClient, make_staff: MakeStaff, wrong: str

@@ -18,6 +18,7 @@ from ombuds_shared.http import session_factory_of
 
 SESSION_COOKIE = "ombuds_staff_session"
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVELOPMENT_ACTOR = StaffActor(
     staff_id="development",
     email="development@localhost",
@@ -40,6 +41,15 @@ class SignedIn:
     password_must_change: bool
 
 
+def _cookie_may_not_change(request: Request) -> bool:
+    """CSRF: a browser attaches the cookie on its own, so the JSON API takes it for reads only.
+
+    A bearer header is something no other site can make a browser send; the staff UI's own
+    form posts (outside /api/) use the cookie with a CSRF token from `ombuds_shared.forms`.
+    """
+    return request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
+
+
 def _unauthenticated(message: str) -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -56,6 +66,10 @@ async def signed_in(
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthenticated("Sign in first: a staff session is required.")
+    if credentials is None and _cookie_may_not_change(request):
+        raise ForbiddenError(
+            "Changes through the API need the session token in the Authorization header."
+        )
     settings = request.app.state.settings
     if secrets.compare_digest(token.encode(), settings.dev_staff_token.encode()):
         if settings.platform.environment in DEVELOPMENT_ENVIRONMENTS:
