@@ -34,6 +34,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set CASES_DEV_STAFF_TOKEN: the development token is refused in production"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _no_silently_ignored_oidc(self) -> Self:
         if self.staff_oidc_issuer is not None:
             raise ValueError(
                 "CASES_STAFF_OIDC_ISSUER: OpenID Connect sign-in is not implemented yet; "
