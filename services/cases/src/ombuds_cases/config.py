@@ -15,9 +15,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
 
     database_url: str = "sqlite:///.data/cases.db"
-    # Until staff accounts exist (issue 4), staff calls carry this bearer token.
+    # Accepted as an actor with every permission in development and test only (never in
+    # production); real staff sign in at POST /api/v1/staff/session.
     dev_staff_token: str = DEVELOPMENT_STAFF_TOKEN
     run_worker: bool = True
+    # Staff sign-in (ombuds_cases.staff): how long a session lasts, the name authenticator
+    # apps show for the TOTP entry, and an OpenID Connect issuer (reserved: not built yet).
+    staff_session_hours: int = Field(default=8, ge=1, le=24)
+    staff_totp_issuer: str = "Ombuds"
+    staff_oidc_issuer: str | None = None
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
 
@@ -29,5 +35,14 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "set CASES_DEV_STAFF_TOKEN: the development token is refused in production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_silently_ignored_oidc(self) -> Self:
+        if self.staff_oidc_issuer is not None:
+            raise ValueError(
+                "CASES_STAFF_OIDC_ISSUER: OpenID Connect sign-in is not implemented yet; "
+                "staff sign in with email, password and TOTP"
             )
         return self

@@ -13,6 +13,7 @@ from ombuds_cases.config import Settings
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
+from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_common(app)
     app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(staff_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
