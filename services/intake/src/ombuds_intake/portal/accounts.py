@@ -303,8 +303,10 @@ def _sign_in_page(
 
 
 @router.get("/account/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request) -> HTMLResponse:
-    return _sign_in_page(request)
+async def sign_in_form(
+    request: Request, done: Annotated[str, Query(max_length=20)] = ""
+) -> HTMLResponse:
+    return _sign_in_page(request, signed_out=done == "signed-out")
 
 
 @router.post("/account/sign-in", response_class=HTMLResponse)
@@ -365,7 +367,7 @@ async def sign_out(request: Request) -> Response:
 
 # My cases -----------------------------------------------------------------------------------
 
-_FLASH = {"verified": "acct_verified", "attached": "acct_attached", "signed-out": ""}
+_FLASH = {"verified": "acct_verified", "attached": "acct_attached"}
 
 
 def _status_label(t: Translator, raw: str) -> str:
