@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from ombuds_intake import repository as submissions
 from ombuds_intake.accounts import repository
@@ -30,6 +31,7 @@ from ombuds_intake.verification.service import (
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import ServiceError
+from ombuds_shared.ratelimit import RateLimit, _bucket_owner
 
 NAME_MAX = 200
 EMAIL_MAX = 320
@@ -87,6 +89,12 @@ class AccountPolicy:
     max_failures: int
     lockout: timedelta
     secure_cookies: bool
+    # Resolves the client behind trusted proxies exactly as the rate limit does.
+    addresses: RateLimit
+
+    def client_of(self, scope: Scope) -> str:
+        """Who a request counts as for the per-client lockout (an IPv6 client by its /64)."""
+        return _bucket_owner(self.addresses.client_address(scope))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AccountPolicy":
@@ -107,7 +115,12 @@ class AccountPolicy:
             max_failures=settings.sign_in_max_failures,
             lockout=timedelta(seconds=settings.sign_in_lockout_seconds),
             secure_cookies=settings.public_url.startswith("https://"),
+            addresses=RateLimit(_never_called, rules=(), trusted_proxies=settings.trusted_proxies),
         )
+
+
+async def _never_called(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("only RateLimit.client_address is used here")
 
 
 def normalize_email(email: str) -> str:

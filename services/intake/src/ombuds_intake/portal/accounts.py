@@ -325,7 +325,7 @@ async def sign_in(request: Request) -> Response:
     if errors:
         return _sign_in_page(request, email, errors)
     policy = account_policy(request)
-    client = request.client.host if request.client else "unknown"
+    client = policy.client_of(request.scope)
     try:
         account = await accounts.sign_in(
             session_factory_of(request), policy, email=email, password=password, client=client
