@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ombuds_intake import service
-from ombuds_intake.accounts.service import AccountPolicy
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.attachments.router import (
     ATTACHMENTS_PATH,
     attachments_router,

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import repository
-from ombuds_intake.accounts.service import link_new_submission
+from ombuds_intake.accounts.cases import link_new_submission
 from ombuds_intake.attachments.service import AttachmentLimits, claim_for_submission
 from ombuds_intake.forms.paths import WEB_CHANNEL, ValidatedSubmission
 from ombuds_intake.models import InboxRecord, OutboxRecord, Submission

@@ -17,8 +17,10 @@ import ombuds_intake.attachments.models
 import ombuds_intake.verification.models  # noqa: F401  (the whole schema, for the comparison)
 from ombuds_intake import repository as submission_repository
 from ombuds_intake import service
+from ombuds_intake.accounts import cases
 from ombuds_intake.accounts import service as accounts
 from ombuds_intake.accounts.models import Account
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.accounts.security import SessionClaims
 from ombuds_intake.attachments.service import AttachmentLimits
 from ombuds_intake.config import Settings
@@ -50,12 +52,12 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
         await engine.dispose()
 
 
-def make_policy(**changes: object) -> accounts.AccountPolicy:
-    return accounts.AccountPolicy.from_settings(Settings(**{**FAST_HASHING, **changes}))
+def make_policy(**changes: object) -> AccountPolicy:
+    return AccountPolicy.from_settings(Settings(**{**FAST_HASHING, **changes}))
 
 
 @pytest.fixture
-def policy() -> accounts.AccountPolicy:
+def policy() -> AccountPolicy:
     return make_policy()
 
 
@@ -65,7 +67,7 @@ def unique_email(prefix: str = "person") -> str:
 
 async def register(
     sessions: async_sessionmaker[AsyncSession],
-    policy: accounts.AccountPolicy,
+    policy: AccountPolicy,
     email: str | None = None,
     password: str = STRONG_PASSWORD,
 ) -> Account:
@@ -80,7 +82,7 @@ async def register(
 
 
 async def verified_account(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> Account:
     account = await register(sessions, policy)
     issued = await latest_code(sessions, "verify_email", account.email)
@@ -129,7 +131,7 @@ def test_each_registration_rule_names_its_field(
 
 
 async def test_registering_stores_an_argon2_hash_and_emails_a_code(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     email = unique_email("New.Person")
     account = await register(sessions, policy, email=email.upper())
@@ -145,7 +147,7 @@ async def test_registering_stores_an_argon2_hash_and_emails_a_code(
 
 
 async def test_an_email_registers_once_whatever_its_case(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     email = unique_email()
     await register(sessions, policy, email=email)
@@ -155,7 +157,7 @@ async def test_an_email_registers_once_whatever_its_case(
 
 
 async def test_the_email_code_verifies_and_a_wrong_one_does_not(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await register(sessions, policy)
     issued = await latest_code(sessions, "verify_email", account.email)
@@ -168,7 +170,7 @@ async def test_the_email_code_verifies_and_a_wrong_one_does_not(
 
 
 async def test_the_email_link_verifies_once(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await register(sessions, policy)
     issued = await latest_code(sessions, "verify_email", account.email)
@@ -189,7 +191,7 @@ async def test_the_email_link_verifies_once(
 
 
 async def test_sign_in_gives_one_answer_for_a_wrong_password_and_an_unknown_email(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await register(sessions, policy)
     with pytest.raises(accounts.WrongCredentialsError) as wrong_password:
@@ -253,7 +255,7 @@ async def test_a_client_with_many_wrong_passwords_waits_whatever_the_email(
 
 
 async def test_sign_in_rehashes_when_the_argon2_parameters_change(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await register(sessions, policy)
     before = (await reload(sessions, account.id)).password_hash
@@ -273,7 +275,7 @@ async def test_sign_in_rehashes_when_the_argon2_parameters_change(
 
 
 async def test_sign_out_ends_every_session_of_the_account(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await register(sessions, policy)
     claims = SessionClaims(account.id, account.session_version)
@@ -291,11 +293,11 @@ async def test_sign_out_ends_every_session_of_the_account(
 
 
 async def test_a_submission_sent_while_signed_in_is_in_the_account_with_its_resolution(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await verified_account(sessions, policy)
     async with sessions() as session:
-        empty = await accounts.own_cases(session, account.id, 1)
+        empty = await cases.own_cases(session, account.id, 1)
     assert (empty.items, empty.total, empty.pages) == ([], 0, 1)
     body = phone_entry(account.email)
     del body["channel"], body["information_confirmed"], body["call"]
@@ -313,27 +315,39 @@ async def test_a_submission_sent_while_signed_in_is_in_the_account_with_its_reso
     event = make_event("ombuds/cases", CASE_STATUS_CHANGED_V1, changed, submission.control_number)
     await service.apply_case_event(sessions, event)
     async with sessions() as session:
-        listing = await accounts.own_cases(session, account.id, 1)
+        listing = await cases.own_cases(session, account.id, 1)
     assert [s.control_number for s in listing.items] == [submission.control_number]
     assert listing.items[0].status == "closed"
     assert listing.items[0].resolution == "Officer counselled; apology sent."
 
+    # Reopened, the case has no resolution until it closes again.
+    reopened = changed.model_copy(
+        update={"from_status": "closed", "to_status": "triage", "reason": "Reopened on appeal."}
+    )
+    await service.apply_case_event(
+        sessions,
+        make_event("ombuds/cases", CASE_STATUS_CHANGED_V1, reopened, submission.control_number),
+    )
+    async with sessions() as session:
+        again = await cases.own_cases(session, account.id, 1)
+    assert (again.items[0].status, again.items[0].resolution) == ("triage", None)
+
 
 async def test_cases_come_in_pages(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await verified_account(sessions, policy)
     validated = validate_submission(phone_entry(account.email), audience="staff")
     numbers = []
-    for _ in range(accounts.CASES_PER_PAGE + 1):
+    for _ in range(cases.CASES_PER_PAGE + 1):
         submission, _ = await service.accept_submission(
             sessions, validated, None, None, LIMITS, account.id
         )
         numbers.append(submission.control_number)
     async with sessions() as session:
-        first = await accounts.own_cases(session, account.id, 1)
-        second = await accounts.own_cases(session, account.id, 2)
-        beyond = await accounts.own_cases(session, account.id, 99)
+        first = await cases.own_cases(session, account.id, 1)
+        second = await cases.own_cases(session, account.id, 2)
+        beyond = await cases.own_cases(session, account.id, 99)
     assert (first.total, first.pages, len(first.items)) == (len(numbers), 2, 20)
     assert len(second.items) == 1
     assert beyond.page == 2
@@ -345,32 +359,32 @@ async def test_cases_come_in_pages(
 
 
 async def test_the_attach_code_goes_to_the_email_on_file_not_the_accounts(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await verified_account(sessions, policy)
     on_file = unique_email("caller")
     case = await staff_phone_case(sessions, on_file)
-    await accounts.request_attach(sessions, policy, account, case.control_number)
+    await cases.request_attach(sessions, policy, account, case.control_number)
     issued = await latest_code(sessions, "attach_case", on_file)
     assert issued.control_number == case.control_number
     with pytest.raises(AssertionError):
         await latest_code(sessions, "attach_case", account.email)
 
-    wrong = await accounts.attach_with_code(
+    wrong = await cases.attach_with_code(
         sessions, policy, account.id, case.control_number, wrong_code(issued.code)
     )
-    assert wrong is accounts.AttachOutcome.WRONG
-    right = await accounts.attach_with_code(
+    assert wrong is cases.AttachOutcome.WRONG
+    right = await cases.attach_with_code(
         sessions, policy, account.id, case.control_number, issued.code
     )
-    assert right is accounts.AttachOutcome.ATTACHED
+    assert right is cases.AttachOutcome.ATTACHED
     async with sessions() as session:
-        listing = await accounts.own_cases(session, account.id, 1)
+        listing = await cases.own_cases(session, account.id, 1)
     assert [s.control_number for s in listing.items] == [case.control_number]
 
 
 async def test_an_unknown_number_sends_nothing(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await verified_account(sessions, policy)
     case = await staff_phone_case(sessions, unique_email())
@@ -379,45 +393,45 @@ async def test_an_unknown_number_sends_nothing(
             await submission_repository.by_control_number(session, case.control_number)
         )
         await session.commit()
-    await accounts.request_attach(sessions, policy, account, case.control_number)
-    outcome = await accounts.attach_with_code(
+    await cases.request_attach(sessions, policy, account, case.control_number)
+    outcome = await cases.attach_with_code(
         sessions, policy, account.id, case.control_number, "123456"
     )
-    assert outcome is accounts.AttachOutcome.UNAVAILABLE
+    assert outcome is cases.AttachOutcome.UNAVAILABLE
 
 
 async def test_a_case_in_another_account_is_refused(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     owner = await verified_account(sessions, policy)
     other = await verified_account(sessions, policy)
     on_file = unique_email("shared")
     case = await staff_phone_case(sessions, on_file)
-    await accounts.request_attach(sessions, policy, owner, case.control_number)
+    await cases.request_attach(sessions, policy, owner, case.control_number)
     first = await latest_code(sessions, "attach_case", on_file)
     assert (
-        await accounts.attach_with_code(sessions, policy, owner.id, case.control_number, first.code)
-        is accounts.AttachOutcome.ATTACHED
+        await cases.attach_with_code(sessions, policy, owner.id, case.control_number, first.code)
+        is cases.AttachOutcome.ATTACHED
     )
-    await accounts.request_attach(sessions, policy, other, case.control_number)
+    await cases.request_attach(sessions, policy, other, case.control_number)
     second = await latest_code(sessions, "attach_case", on_file)
-    refused = await accounts.attach_with_code(
+    refused = await cases.attach_with_code(
         sessions, policy, other.id, case.control_number, second.code
     )
-    assert refused is accounts.AttachOutcome.TAKEN
+    assert refused is cases.AttachOutcome.TAKEN
     async with sessions() as session:
-        assert (await accounts.own_cases(session, other.id, 1)).items == []
-        assert len((await accounts.own_cases(session, owner.id, 1)).items) == 1
+        assert (await cases.own_cases(session, other.id, 1)).items == []
+        assert len((await cases.own_cases(session, owner.id, 1)).items) == 1
 
 
 async def test_an_attach_link_works_only_in_the_session_of_the_account_that_asked(
-    sessions: async_sessionmaker[AsyncSession], policy: accounts.AccountPolicy
+    sessions: async_sessionmaker[AsyncSession], policy: AccountPolicy
 ) -> None:
     account = await verified_account(sessions, policy)
     stranger = await verified_account(sessions, policy)
     on_file = unique_email("linked")
     case = await staff_phone_case(sessions, on_file)
-    await accounts.request_attach(sessions, policy, account, case.control_number)
+    await cases.request_attach(sessions, policy, account, case.control_number)
     issued = await latest_code(sessions, "attach_case", on_file)
     assert issued.link is not None
     token = issued.link.split("token=")[1]
@@ -431,7 +445,7 @@ async def test_an_attach_link_works_only_in_the_session_of_the_account_that_aske
     )
     assert outcome is accounts.LinkOutcome.CASE_ATTACHED
     async with sessions() as session:
-        assert len((await accounts.own_cases(session, account.id, 1)).items) == 1
+        assert len((await cases.own_cases(session, account.id, 1)).items) == 1
 
 
 def _compare(connection: Connection) -> list[object]:

@@ -1,7 +1,7 @@
 """Session cookies, the per-client failure window and who a request counts as: no I/O."""
 
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.accounts.security import ClientFailures, SessionClaims, SessionCodec
-from ombuds_intake.accounts.service import AccountPolicy
 from ombuds_intake.config import Settings
 from support.accounts import FAST_HASHING
 

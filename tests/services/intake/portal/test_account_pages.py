@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.accounts.security import ClientFailures
-from ombuds_intake.accounts.service import AccountPolicy
 from ombuds_intake.config import Settings
 from ombuds_intake.forms.definition import load_definition
 from ombuds_intake.main import create_app

@@ -1,4 +1,4 @@
-"""Account decisions: register, verify the email, sign in and out, see and attach cases.
+"""Account decisions: register, verify the email, sign in and out, follow an emailed link.
 
 No function here commits except through a UnitOfWork, and each stages its verification email
 (a `verification.code-issued` event) in the same transaction as the change it belongs to.
@@ -6,21 +6,17 @@ No function here commits except through a UnitOfWork, and each stages its verifi
 
 import enum
 from dataclasses import dataclass
-from datetime import timedelta
 from uuid import uuid4
 
-from argon2 import PasswordHasher
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import Receive, Scope, Send
 
-from ombuds_intake import repository as submissions
 from ombuds_intake.accounts import repository
-from ombuds_intake.accounts.models import Account, AccountCase
-from ombuds_intake.accounts.security import ClientFailures, Passwords, SessionClaims, SessionCodec
-from ombuds_intake.config import Settings
-from ombuds_intake.models import Submission
+from ombuds_intake.accounts.cases import AttachOutcome, attach_case
+from ombuds_intake.accounts.models import Account
+from ombuds_intake.accounts.policy import AccountPolicy
+from ombuds_intake.accounts.security import SessionClaims
 from ombuds_intake.verification.models import VerificationCode
 from ombuds_intake.verification.service import (
     Recipient,
@@ -31,14 +27,12 @@ from ombuds_intake.verification.service import (
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import ServiceError
-from ombuds_shared.ratelimit import RateLimit, _bucket_owner
 
 NAME_MAX = 200
 EMAIL_MAX = 320
 PASSWORD_MIN = 12
 # argon2 takes any length, but a megabyte password is a denial of service, not a password.
 PASSWORD_MAX = 256
-CASES_PER_PAGE = 20
 _EMAIL = TypeAdapter(EmailStr)
 
 
@@ -75,52 +69,6 @@ class LockedOutError(ServiceError):
 
     def __init__(self) -> None:
         super().__init__("Too many wrong passwords: wait before trying again.")
-
-
-@dataclass
-class AccountPolicy:
-    """What the account functions need from the settings, built once per app."""
-
-    passwords: Passwords
-    sessions: SessionCodec
-    client_failures: ClientFailures
-    secret: str
-    link_base: str
-    max_failures: int
-    lockout: timedelta
-    secure_cookies: bool
-    # Resolves the client behind trusted proxies exactly as the rate limit does.
-    addresses: RateLimit
-
-    def client_of(self, scope: Scope) -> str:
-        """Who a request counts as for the per-client lockout (an IPv6 client by its /64)."""
-        return _bucket_owner(self.addresses.client_address(scope))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "AccountPolicy":
-        secret = settings.verification_secret.get_secret_value()
-        hasher = PasswordHasher(
-            time_cost=settings.password_time_cost,
-            memory_cost=settings.password_memory_kib,
-            parallelism=settings.password_parallelism,
-        )
-        return cls(
-            passwords=Passwords(hasher),
-            sessions=SessionCodec(secret, settings.account_session_seconds),
-            client_failures=ClientFailures(
-                settings.sign_in_client_max_failures, settings.sign_in_lockout_seconds
-            ),
-            secret=secret,
-            link_base=f"{settings.public_url.rstrip('/')}/account",
-            max_failures=settings.sign_in_max_failures,
-            lockout=timedelta(seconds=settings.sign_in_lockout_seconds),
-            secure_cookies=settings.public_url.startswith("https://"),
-            addresses=RateLimit(_never_called, rules=(), trusted_proxies=settings.trusted_proxies),
-        )
-
-
-async def _never_called(scope: Scope, receive: Receive, send: Send) -> None:
-    raise RuntimeError("only RateLimit.client_address is used here")
 
 
 def normalize_email(email: str) -> str:
@@ -278,7 +226,12 @@ async def redeem_account_link(
             account.email_verified_at = account.email_verified_at or utcnow()
             outcome = LinkOutcome.EMAIL_VERIFIED
         else:
-            outcome = await _attach(uow.session, account_id, control_number)
+            attached = await attach_case(uow.session, account_id, control_number)
+            outcome = (
+                LinkOutcome.CASE_ATTACHED
+                if attached is AttachOutcome.ATTACHED
+                else LinkOutcome.CASE_TAKEN
+            )
         try:
             await uow.commit()
         except IntegrityError:
@@ -341,129 +294,3 @@ async def session_account(session: AsyncSession, claims: SessionClaims) -> Accou
     if account is None or account.session_version != claims.version:
         return None
     return account
-
-
-def link_new_submission(session: AsyncSession, account_id: str, control_number: str) -> None:
-    """Show a submission sent while signed in in that account (the caller's transaction)."""
-    session.add(
-        AccountCase(
-            control_number=control_number,
-            account_id=account_id,
-            linked_by="portal",
-            linked_at=utcnow(),
-        )
-    )
-
-
-def _attach_subject(account_id: str, control_number: str) -> str:
-    return f"{account_id}:{control_number}"
-
-
-async def request_attach(
-    session_factory: async_sessionmaker[AsyncSession],
-    policy: AccountPolicy,
-    account: Account,
-    control_number: str,
-) -> None:
-    """Email a code to the address on file for the submission, if there is one.
-
-    Says nothing back either way, so the answer never reveals whether a number exists.
-    """
-    async with UnitOfWork(session_factory) as uow:
-        submission = await submissions.by_control_number(uow.session, control_number)
-        if submission is None or submission.anonymous or not submission.contact_email:
-            return
-        contact = submission.original.get("contact") or {}
-        issue(
-            uow.session,
-            purpose="attach_case",
-            subject=_attach_subject(account.id, control_number),
-            recipient=Recipient(
-                email=submission.contact_email,
-                name=contact.get("first_name") if isinstance(contact, dict) else None,
-                language=submission.language,
-            ),
-            secret=policy.secret,
-            link_base=policy.link_base,
-            control_number=control_number,
-        )
-        await uow.commit()
-
-
-class AttachOutcome(enum.Enum):
-    ATTACHED = "attached"
-    TAKEN = "taken"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    UNAVAILABLE = "unavailable"
-
-
-_FROM_REDEMPTION = {
-    Redemption.WRONG: AttachOutcome.WRONG,
-    Redemption.LOCKED: AttachOutcome.LOCKED,
-    Redemption.UNAVAILABLE: AttachOutcome.UNAVAILABLE,
-}
-
-
-async def _attach(session: AsyncSession, account_id: str, control_number: str) -> LinkOutcome:
-    link = await repository.link_of(session, control_number)
-    if link is not None:
-        return (
-            LinkOutcome.CASE_ATTACHED if link.account_id == account_id else LinkOutcome.CASE_TAKEN
-        )
-    session.add(
-        AccountCase(
-            control_number=control_number,
-            account_id=account_id,
-            linked_by="attached",
-            linked_at=utcnow(),
-        )
-    )
-    return LinkOutcome.CASE_ATTACHED
-
-
-async def attach_with_code(
-    session_factory: async_sessionmaker[AsyncSession],
-    policy: AccountPolicy,
-    account_id: str,
-    control_number: str,
-    code: str,
-) -> AttachOutcome:
-    """Attach the case if `code` is the one sent to its email; a wrong guess still counts."""
-    async with UnitOfWork(session_factory) as uow:
-        redemption = await redeem_code(
-            uow.session,
-            purpose="attach_case",
-            subject=_attach_subject(account_id, control_number),
-            code=code,
-            secret=policy.secret,
-        )
-        outcome = _FROM_REDEMPTION.get(redemption, AttachOutcome.ATTACHED)
-        if redemption is Redemption.ACCEPTED:
-            linked = await _attach(uow.session, account_id, control_number)
-            if linked is LinkOutcome.CASE_TAKEN:
-                outcome = AttachOutcome.TAKEN
-        try:
-            await uow.commit()
-        except IntegrityError:
-            return AttachOutcome.TAKEN
-    return outcome
-
-
-@dataclass(frozen=True)
-class CasesPage:
-    items: list[Submission]
-    page: int
-    pages: int
-    total: int
-
-
-async def own_cases(session: AsyncSession, account_id: str, page: int) -> CasesPage:
-    """One page of the account's cases, most recently updated first."""
-    total = await repository.count_cases(session, account_id)
-    pages = max(1, -(-total // CASES_PER_PAGE))
-    page = min(max(page, 1), pages)
-    items = await repository.cases_page(
-        session, account_id, (page - 1) * CASES_PER_PAGE, CASES_PER_PAGE
-    )
-    return CasesPage(items, page, pages, total)

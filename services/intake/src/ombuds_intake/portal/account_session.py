@@ -3,8 +3,9 @@
 from fastapi import Request, Response
 
 from ombuds_intake.accounts.models import Account
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.accounts.security import SessionClaims
-from ombuds_intake.accounts.service import AccountPolicy, session_account
+from ombuds_intake.accounts.service import session_account
 from ombuds_shared.http import session_factory_of
 
 SESSION_COOKIE = "ombuds_account"

@@ -5,11 +5,13 @@ the other portal forms. The session is a signed cookie (see `account_session`).
 """
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from ombuds_intake.accounts import cases as account_cases
 from ombuds_intake.accounts import service as accounts
 from ombuds_intake.accounts.models import Account
 from ombuds_intake.forms.definition import load_definition
@@ -41,10 +43,10 @@ _CODE_ERRORS = {
     Redemption.UNAVAILABLE: "acct_err_code_unavailable",
 }
 _ATTACH_ERRORS = {
-    accounts.AttachOutcome.WRONG: "acct_err_code_wrong",
-    accounts.AttachOutcome.LOCKED: "acct_err_code_locked",
-    accounts.AttachOutcome.UNAVAILABLE: "acct_err_code_unavailable",
-    accounts.AttachOutcome.TAKEN: "acct_err_taken",
+    account_cases.AttachOutcome.WRONG: "acct_err_code_wrong",
+    account_cases.AttachOutcome.LOCKED: "acct_err_code_locked",
+    account_cases.AttachOutcome.UNAVAILABLE: "acct_err_code_unavailable",
+    account_cases.AttachOutcome.TAKEN: "acct_err_taken",
 }
 
 
@@ -53,9 +55,7 @@ def _t(request: Request) -> Translator:
 
 
 def _redirect(request: Request, path: str, **params: str) -> RedirectResponse:
-    query = "&".join(
-        f"{key}={value}" for key, value in {**params, "lang": language(request)}.items()
-    )
+    query = urlencode({**params, "lang": language(request)})
     return RedirectResponse(f"{path}?{query}", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -388,7 +388,7 @@ async def my_cases(
         return account
     t = _t(request)
     async with session_factory_of(request)() as session:
-        listing = await accounts.own_cases(session, account.id, page)
+        listing = await account_cases.own_cases(session, account.id, page)
     cases = []
     for submission in listing.items:
         definition = load_definition(submission.form_version)
@@ -464,7 +464,7 @@ async def attach(request: Request) -> Response:
     canonical, error = _number_error(_t(request), number)
     if error is not None:
         return _attach_page(request, number, [error])
-    await accounts.request_attach(
+    await account_cases.request_attach(
         session_factory_of(request), account_policy(request), account, canonical
     )
     request.app.state.relay.notify()
@@ -513,12 +513,12 @@ async def attach_with_code(request: Request) -> Response:
     code = str(form.get("code", "")).strip()[:12]
     if not code:
         return _code_page(request, canonical, [FieldError(CODE_ID, t("acct_err_code_missing"))])
-    outcome = await accounts.attach_with_code(
+    outcome = await account_cases.attach_with_code(
         session_factory_of(request), account_policy(request), account.id, canonical, code
     )
-    if outcome is accounts.AttachOutcome.ATTACHED:
+    if outcome is account_cases.AttachOutcome.ATTACHED:
         return _redirect(request, "/account", done="attached")
-    status_code = 409 if outcome is accounts.AttachOutcome.TAKEN else 422
+    status_code = 409 if outcome is account_cases.AttachOutcome.TAKEN else 422
     return _code_page(
         request, canonical, [FieldError(CODE_ID, t(_ATTACH_ERRORS[outcome]))], status_code
     )
