@@ -158,6 +158,10 @@ async def test_every_account_page_has_no_axe_violations(
     await page.click("main form button[type=submit]")
     assert await page.locator("#error-summary").is_visible()
     await assert_accessible(page)
+    # What an old or unknown emailed link shows.
+    await page.goto(f"/account/verify/{uuid4().hex}?token=stale&lang={lang}")
+    assert await page.locator("#account-message").is_visible()
+    await assert_accessible(page)
     # The code page, for a well-formed number nobody has on file.
     await page.goto(f"/account/attach/code?number={new_control_number()}&lang={lang}")
     assert await page.locator("#f-account-code").is_visible()

@@ -12,10 +12,13 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import service
+from ombuds_intake.accounts import repository as account_repository
+from ombuds_intake.accounts.cases import CASES_PER_PAGE
 from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.accounts.security import ClientFailures
 from ombuds_intake.config import Settings
 from ombuds_intake.forms.definition import load_definition
+from ombuds_intake.forms.paths import validate_submission
 from ombuds_intake.main import create_app
 from ombuds_intake.migrate import MIGRATIONS
 from ombuds_shared.control_numbers import new_control_number, parse_control_number
@@ -540,3 +543,24 @@ async def test_a_case_in_someone_elses_account_is_refused(
         assert refused.status_code == 409
         assert "This case is already in another account" in refused.text
         assert number not in (await other.get("/account")).text
+
+
+async def test_many_cases_come_in_pages_with_links_between_them(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    email = await verified(app, client)
+    async with sessions_of(app)() as session:
+        account = await account_repository.by_email(session, email)
+    assert account is not None
+    validated = validate_submission(phone_entry(email), audience="staff")
+    limits = app.state.attachment_limits
+    for _ in range(CASES_PER_PAGE + 1):
+        await service.accept_submission(sessions_of(app), validated, None, None, limits, account.id)
+    first = await client.get("/account?lang=en")
+    assert "Page 1 of 2" in first.text
+    assert 'href="/account?page=2&amp;lang=en"' in first.text
+    assert first.text.count("<tr>") == CASES_PER_PAGE + 1  # the header row, then 20 cases
+    second = await client.get("/account?page=2&lang=en")
+    assert "Page 2 of 2" in second.text
+    assert 'href="/account?page=1&amp;lang=en"' in second.text
+    assert second.text.count("<tr>") == 2
