@@ -13,6 +13,7 @@ async def accept(
     validated: ValidatedSubmission,
     idempotency_key: str | None,
     client_ip: str | None,
+    account_id: str | None = None,
 ) -> tuple[Submission, bool]:
     """Store it (see `service.accept_submission`), then wake the relay if it is new."""
     submission, created = await service.accept_submission(
@@ -21,6 +22,7 @@ async def accept(
         idempotency_key,
         client_ip,
         request.app.state.attachment_limits,
+        account_id,
     )
     if created:
         request.app.state.relay.notify()

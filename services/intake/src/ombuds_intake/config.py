@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     verification_secret: SecretStr = SecretStr(DEVELOPMENT_VERIFICATION_SECRET)
     public_url: str = "http://127.0.0.1:8000"
 
+    # Public accounts: argon2id parameters (a change rehashes each password at its next
+    # sign-in), lockouts after repeated wrong passwords, and how long a session lasts. The
+    # session cookie is signed with a key derived from `verification_secret`.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_client_max_failures: int = Field(default=20, ge=1)
+    sign_in_lockout_seconds: int = Field(default=900, ge=1)
+    account_session_seconds: int = Field(default=12 * 3600, ge=60)
+
     # The portal's CSRF secret and bot check (OMBUDS_FORMS_SECRET and friends).
     forms: FormSettings = Field(default_factory=FormSettings)
 

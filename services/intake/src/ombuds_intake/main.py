@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ombuds_intake import service
+from ombuds_intake.accounts.policy import AccountPolicy
 from ombuds_intake.attachments.router import (
     ATTACHMENTS_PATH,
     attachments_router,
@@ -18,6 +19,7 @@ from ombuds_intake.attachments.service import AttachmentLimits
 from ombuds_intake.attachments.storage import build_store
 from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
+from ombuds_intake.portal.accounts import router as accounts_router
 from ombuds_intake.portal.router import STATIC_DIR
 from ombuds_intake.portal.router import router as portal_router
 from ombuds_intake.rate_limits import install_rate_limit
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments_router(app.state.attachment_limits))
     install_form_protection(app, settings.forms)
     app.include_router(portal_router)
+    app.state.account_policy = AccountPolicy.from_settings(settings)
+    app.include_router(accounts_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def checks() -> dict[str, HealthCheck]:

@@ -43,6 +43,8 @@ class Submission(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(32), default="received")
     status_updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Why the case reached a closing status (closed, resolved, withdrawn, redirected).
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class OutboxRecord(OutboxRecordMixin, Base):

@@ -19,6 +19,11 @@ LIMITED = (
     # The portal's pages post here.
     ("POST", "/submit/form"),
     ("POST", "/status"),
+    # Account forms: each one that sends an email or checks a secret.
+    ("POST", "/account/register"),
+    ("POST", "/account/sign-in"),
+    ("POST", "/account/verify"),
+    ("POST", "/account/attach"),
 )
 
 

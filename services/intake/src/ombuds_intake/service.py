@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake import repository
+from ombuds_intake.accounts.cases import link_new_submission
 from ombuds_intake.attachments.service import AttachmentLimits, claim_for_submission
 from ombuds_intake.forms.paths import WEB_CHANNEL, ValidatedSubmission
 from ombuds_intake.models import InboxRecord, OutboxRecord, Submission
@@ -30,6 +31,8 @@ from ombuds_shared.outbox import insert_into_outbox
 
 EVENT_SOURCE = "ombuds/intake"
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
+# The statuses that end a case; the reason given for moving into one is its resolution.
+CLOSING_STATUSES = frozenset({"closed", "resolved", "withdrawn", "redirected"})
 
 
 class IdempotencyKeyReusedError(ConflictError):
@@ -132,9 +135,10 @@ async def accept_submission(
     idempotency_key: str | None,
     client_ip: str | None,
     attachment_limits: AttachmentLimits,
+    account_id: str | None = None,
 ) -> tuple[Submission, bool]:
-    """Store the submission, claim its uploaded files, and stage its `submission.received`
-    event, all in one transaction.
+    """Store the submission, claim its uploaded files, link it to the signed-in account (if
+    any) and stage its `submission.received` event, all in one transaction.
 
     Returns the submission and whether it is new (False when the Idempotency-Key repeats).
     """
@@ -154,6 +158,8 @@ async def accept_submission(
                         submission.control_number,
                         attachment_limits,
                     )
+                if account_id is not None:
+                    link_new_submission(uow.session, account_id, submission.control_number)
                 await insert_into_outbox(
                     uow.session,
                     OutboxRecord,
@@ -182,13 +188,14 @@ async def submission_status(session: AsyncSession, control_number: str, email: s
 async def apply_case_event(
     session_factory: async_sessionmaker[AsyncSession], event: CloudEvent
 ) -> None:
-    """Follow the case's status so the submitter can ask intake for it."""
+    """Follow the case's status (and, once it closes, why) so the submitter can ask intake."""
+    reason: str | None = None
     if event.type.startswith("ombuds.case.opened."):
         opened = CaseOpenedV1.model_validate(event.data)
         status, changed_at = opened.status, opened.opened_at
     else:
         changed = CaseStatusChangedV1.model_validate(event.data)
-        status, changed_at = changed.to_status, changed.changed_at
+        status, changed_at, reason = changed.to_status, changed.changed_at, changed.reason
     async with UnitOfWork(session_factory) as uow:
         if not await claim_event(uow.session, InboxRecord, event):
             return
@@ -196,4 +203,6 @@ async def apply_case_event(
         if submission is not None and changed_at >= submission.status_updated_at:
             submission.status = status
             submission.status_updated_at = changed_at
+            # A reopened case has no resolution until it closes again.
+            submission.resolution = reason if status in CLOSING_STATUSES else None
         await uow.commit()

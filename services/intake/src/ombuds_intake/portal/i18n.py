@@ -268,6 +268,187 @@ STRINGS: dict[str, dict[Language, str]] = {
     "status_withdrawn": {"en": "Withdrawn", "es": "Retirado"},
     "status_closed": {"en": "Closed", "es": "Cerrado"},
     "status_another": {"en": "Look up another", "es": "Consultar otro"},
+    # Accounts
+    "nav_sign_in": {"en": "Sign in", "es": "Iniciar sesión"},
+    "nav_my_account": {"en": "My account", "es": "Mi cuenta"},
+    "acct_name_label": {"en": "Full name", "es": "Nombre completo"},
+    "acct_email_label": {"en": "Email address", "es": "Correo electrónico"},
+    "acct_password_label": {"en": "Password", "es": "Contraseña"},
+    "acct_password_hint": {
+        "en": "At least 12 characters, and not your email address.",
+        "es": "Al menos 12 caracteres, y que no sea su correo electrónico.",
+    },
+    "acct_register_title": {"en": "Create an account", "es": "Cree una cuenta"},
+    "acct_register_intro": {
+        "en": "With an account you can see every case you send while signed in, with its "
+        "status and resolution, and add cases you sent by phone or mail.",
+        "es": "Con una cuenta puede ver cada caso que envíe con la sesión iniciada, con su "
+        "estado y su resolución, y añadir los casos que envió por teléfono o por correo postal.",
+    },
+    "acct_register_button": {"en": "Create account", "es": "Crear la cuenta"},
+    "acct_have_account": {
+        "en": "Already have an account? Sign in",
+        "es": "¿Ya tiene una cuenta? Inicie sesión",
+    },
+    "acct_err_name_missing": {"en": "Enter your name.", "es": "Escriba su nombre."},
+    "acct_err_name_too_long": {
+        "en": "Your name must be 200 characters or fewer.",
+        "es": "Su nombre debe tener 200 caracteres o menos.",
+    },
+    "acct_err_email_missing": {
+        "en": "Enter your email address.",
+        "es": "Escriba su correo electrónico.",
+    },
+    "acct_err_email_invalid": {
+        "en": "Enter an email address in the correct format, like name@example.com.",
+        "es": "Escriba un correo electrónico con el formato correcto, como nombre@ejemplo.com.",
+    },
+    "acct_err_email_too_long": {
+        "en": "Your email address must be 320 characters or fewer.",
+        "es": "Su correo electrónico debe tener 320 caracteres o menos.",
+    },
+    "acct_err_email_taken": {
+        "en": "An account with this email address already exists: sign in instead.",
+        "es": "Ya existe una cuenta con este correo electrónico: inicie sesión.",
+    },
+    "acct_err_password_missing": {"en": "Enter your password.", "es": "Escriba su contraseña."},
+    "acct_err_password_too_short": {
+        "en": "Your password must be at least 12 characters.",
+        "es": "Su contraseña debe tener al menos 12 caracteres.",
+    },
+    "acct_err_password_too_long": {
+        "en": "Your password must be 256 characters or fewer.",
+        "es": "Su contraseña debe tener 256 caracteres o menos.",
+    },
+    "acct_err_password_is_email": {
+        "en": "Your password cannot be your email address.",
+        "es": "Su contraseña no puede ser su correo electrónico.",
+    },
+    "acct_verify_title": {
+        "en": "Verify your email address",
+        "es": "Verifique su correo electrónico",
+    },
+    "acct_verify_intro": {
+        "en": "We sent a 6-digit code to {email}. Enter it below, or follow the link in the "
+        "email. You can see your cases once your email address is verified.",
+        "es": "Enviamos un código de 6 dígitos a {email}. Escríbalo a continuación o siga el "
+        "enlace del correo. Podrá ver sus casos cuando su correo electrónico esté verificado.",
+    },
+    "acct_code_label": {"en": "Code from the email", "es": "Código del correo"},
+    "acct_code_hint": {"en": "6 digits", "es": "6 dígitos"},
+    "acct_verify_button": {"en": "Verify", "es": "Verificar"},
+    "acct_resend_heading": {"en": "No email?", "es": "¿No recibió el correo?"},
+    "acct_resend_button": {"en": "Send a new code", "es": "Enviar un código nuevo"},
+    "acct_resent": {"en": "We sent a new code.", "es": "Enviamos un código nuevo."},
+    "acct_err_code_missing": {
+        "en": "Enter the code from the email.",
+        "es": "Escriba el código del correo.",
+    },
+    "acct_err_code_wrong": {
+        "en": "That code is wrong: check the email and try again.",
+        "es": "Ese código no es correcto: revise el correo e inténtelo de nuevo.",
+    },
+    "acct_err_code_locked": {
+        "en": "Too many wrong codes: ask for a new one.",
+        "es": "Demasiados códigos incorrectos: pida uno nuevo.",
+    },
+    "acct_err_code_unavailable": {
+        "en": "This code has expired or was already used: ask for a new one.",
+        "es": "Este código ha caducado o ya se usó: pida uno nuevo.",
+    },
+    "acct_sign_in_title": {"en": "Sign in", "es": "Iniciar sesión"},
+    "acct_sign_in_button": {"en": "Sign in", "es": "Iniciar sesión"},
+    "acct_no_account": {
+        "en": "No account yet? Create one",
+        "es": "¿Aún no tiene una cuenta? Cree una",
+    },
+    "acct_err_wrong_credentials": {
+        "en": "The email or password is wrong.",
+        "es": "El correo electrónico o la contraseña no son correctos.",
+    },
+    "acct_err_locked": {
+        "en": "Too many wrong passwords. Wait {minutes} minutes, then try again.",
+        "es": "Demasiadas contraseñas incorrectas. Espere {minutes} minutos e inténtelo de nuevo.",
+    },
+    "acct_sign_out_title": {"en": "Sign out", "es": "Cerrar sesión"},
+    "acct_sign_out_intro": {
+        "en": "Signing out ends your session on every device.",
+        "es": "Al cerrar sesión se cierra su sesión en todos sus dispositivos.",
+    },
+    "acct_sign_out_button": {"en": "Sign out", "es": "Cerrar sesión"},
+    "acct_signed_out_title": {"en": "You are signed out", "es": "Ha cerrado sesión"},
+    "acct_sign_in_again": {"en": "Sign in again", "es": "Volver a iniciar sesión"},
+    "acct_cases_title": {"en": "My cases", "es": "Mis casos"},
+    "acct_signed_in_as": {"en": "Signed in as {email}.", "es": "Sesión iniciada como {email}."},
+    "acct_cases_empty": {
+        "en": "You have no cases in your account yet. What you send while signed in appears "
+        "here, and a case you sent by phone or mail can be added with its control number.",
+        "es": "Todavía no tiene casos en su cuenta. Lo que envíe con la sesión iniciada "
+        "aparece aquí, y un caso que envió por teléfono o por correo postal se puede añadir "
+        "con su número de control.",
+    },
+    "acct_cases_caption": {"en": "Your cases", "es": "Sus casos"},
+    "acct_col_number": {"en": "Control number", "es": "Número de control"},
+    "acct_col_kind": {"en": "Kind", "es": "Tipo"},
+    "acct_col_category": {"en": "Category", "es": "Categoría"},
+    "acct_col_status": {"en": "Status", "es": "Estado"},
+    "acct_col_updated": {"en": "Last update", "es": "Última actualización"},
+    "acct_col_resolution": {"en": "Resolution", "es": "Resolución"},
+    "acct_no_resolution": {"en": "Not resolved yet", "es": "Aún sin resolver"},
+    "acct_pagination_label": {"en": "Pages of cases", "es": "Páginas de casos"},
+    "acct_previous": {"en": "Previous page", "es": "Página anterior"},
+    "acct_next": {"en": "Next page", "es": "Página siguiente"},
+    "acct_page_of": {"en": "Page {page} of {pages}", "es": "Página {page} de {pages}"},
+    "acct_attach_link": {
+        "en": "Add a case you sent by phone or mail",
+        "es": "Añadir un caso enviado por teléfono o por correo postal",
+    },
+    "acct_verified": {
+        "en": "Your email address is verified.",
+        "es": "Su correo electrónico está verificado.",
+    },
+    "acct_attached": {
+        "en": "The case is now in your account.",
+        "es": "El caso ya está en su cuenta.",
+    },
+    "acct_attach_title": {
+        "en": "Add a case you sent by phone or mail",
+        "es": "Añada un caso enviado por teléfono o por correo postal",
+    },
+    "acct_attach_intro": {
+        "en": "Enter the control number of a case you sent by phone, letter, fax or comment "
+        "card. We will send a code to the email address on file for that case.",
+        "es": "Escriba el número de control de un caso que envió por teléfono, carta, fax o "
+        "tarjeta de comentarios. Enviaremos un código al correo electrónico que consta en ese "
+        "caso.",
+    },
+    "acct_attach_button": {"en": "Send a code", "es": "Enviar un código"},
+    "acct_attach_code_title": {"en": "Enter the code", "es": "Escriba el código"},
+    "acct_attach_code_intro": {
+        "en": "If control number {number} is on file with an email address, we have sent a "
+        "code to that address. Enter it below; it is good for 30 minutes.",
+        "es": "Si el número de control {number} tiene un correo electrónico registrado, le "
+        "enviamos un código a esa dirección. Escríbalo a continuación; es válido durante 30 "
+        "minutos.",
+    },
+    "acct_attach_code_button": {"en": "Add the case", "es": "Añadir el caso"},
+    "acct_attach_other": {"en": "Use another number", "es": "Usar otro número"},
+    "acct_err_taken": {
+        "en": "This case is already in another account, so it cannot be added to yours.",
+        "es": "Este caso ya está en otra cuenta, por lo que no se puede añadir a la suya.",
+    },
+    "acct_link_title": {"en": "Email link", "es": "Enlace del correo"},
+    "acct_link_sign_in": {
+        "en": "Sign in to the account that asked for this code, then follow the link again.",
+        "es": "Inicie sesión en la cuenta que pidió este código y siga el enlace de nuevo.",
+    },
+    "acct_link_unavailable": {
+        "en": "This link has expired or was already used.",
+        "es": "Este enlace ha caducado o ya se usó.",
+    },
+    "acct_go_cases": {"en": "Go to my cases", "es": "Ir a mis casos"},
+    "acct_status_resolved": {"en": "Resolved", "es": "Resuelto"},
+    "acct_status_redirected": {"en": "Redirected", "es": "Redirigido"},
 }
 
 CATEGORY_DESCRIPTIONS: dict[str, dict[Language, str]] = {

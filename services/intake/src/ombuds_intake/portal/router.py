@@ -21,6 +21,7 @@ from ombuds_intake.acceptance import accept
 from ombuds_intake.forms.definition import load_definition
 from ombuds_intake.forms.paths import validate_submission
 from ombuds_intake.portal import fields
+from ombuds_intake.portal.account_session import current_account
 from ombuds_intake.portal.i18n import (
     CATEGORY_DESCRIPTIONS,
     DEFAULT_LANGUAGE,
@@ -293,7 +294,10 @@ async def send_submission(request: Request) -> Response:
             certified=fields.checked(form.get(fields.CERTIFY)),
         )
     client_ip = request.client.host if request.client else None
-    submission, _created = await accept(request, validated, None, client_ip)
+    account = await current_account(request)
+    submission, _created = await accept(
+        request, validated, None, client_ip, account.id if account else None
+    )
     return RedirectResponse(
         f"/submit/confirmation/{submission.control_number}?lang={lang}",
         status_code=status.HTTP_303_SEE_OTHER,
