@@ -235,7 +235,7 @@ def _in(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def _bucket_owner(address: str) -> str:
+def bucket_owner(address: str) -> str:
     """The client an address counts as: an IPv6 host usually holds a whole /64, so one
     bucket per /64, or a client could take a fresh address for every request."""
     try:
@@ -291,7 +291,7 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         decision = await self.backend.take(
-            f"{rule.name}|{_bucket_owner(client)}", rule.rate, rule.burst
+            f"{rule.name}|{bucket_owner(client)}", rule.rate, rule.burst
         )
         if decision.allowed:
             await self.app(scope, receive, send)

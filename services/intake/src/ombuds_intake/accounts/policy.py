@@ -8,7 +8,7 @@ from starlette.types import Receive, Scope, Send
 
 from ombuds_intake.accounts.security import ClientFailures, Passwords, SessionCodec
 from ombuds_intake.config import Settings
-from ombuds_shared.ratelimit import RateLimit, _bucket_owner
+from ombuds_shared.ratelimit import RateLimit, bucket_owner
 
 
 @dataclass
@@ -28,7 +28,7 @@ class AccountPolicy:
 
     def client_of(self, scope: Scope) -> str:
         """Who a request counts as for the per-client lockout (an IPv6 client by its /64)."""
-        return _bucket_owner(self.addresses.client_address(scope))
+        return bucket_owner(self.addresses.client_address(scope))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AccountPolicy":
