@@ -41,6 +41,15 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     workflow_started: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How staff work the case (issue 4): who has it, how urgent, how it ended.
+    office: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     history: Mapped[list["StatusChange"]] = relationship(
         back_populates="case", lazy="raise", order_by="StatusChange.id"
