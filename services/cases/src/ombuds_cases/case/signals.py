@@ -27,6 +27,7 @@ from ombuds_shared.contracts import (
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import UnavailableError
+from ombuds_shared.tasks import raise_if_cancelling
 from ombuds_shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class SignalSender:
                 raise
             except Exception:
                 log.exception("sending workflow signals failed; retrying")
+                raise_if_cancelling()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
