@@ -80,8 +80,8 @@ async def session_factory(migrated_url: str) -> AsyncIterator[async_sessionmaker
 def open_case(session_factory: async_sessionmaker[AsyncSession]) -> OpenCase:
     """`await open_case(kind="tip")`: a new case in status received; returns its number."""
 
-    async def opened(**overrides: Any) -> str:
-        number = new_control_number()
+    async def opened(control_number: str | None = None, **overrides: Any) -> str:
+        number = control_number or new_control_number()
         async with UnitOfWork(session_factory) as uow:
             service.open_case(uow.session, submission(number, **overrides))
             await uow.commit()

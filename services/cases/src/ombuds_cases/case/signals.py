@@ -8,9 +8,11 @@ while Temporal is down is delivered when it is back, not lost.
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from ombuds_cases.case.records import PendingSignal
@@ -28,9 +30,16 @@ from ombuds_shared.contracts import (
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import UnavailableError
 from ombuds_shared.tasks import raise_if_cancelling
-from ombuds_shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
+
+
+class TemporalClientSource(Protocol):
+    """Where the client comes from (the service's TemporalConnection); raises while down."""
+
+    @property
+    def client(self) -> Client: ...
+
 
 SIGNAL_MODELS: dict[str, type[Contract]] = {
     CLOSE_CASE_SIGNAL: CloseCase,
@@ -59,7 +68,7 @@ class SignalSender:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
-        temporal: TemporalConnection,
+        temporal: TemporalClientSource,
         idle_seconds: float = 1.0,
     ) -> None:
         self._session_factory = session_factory
