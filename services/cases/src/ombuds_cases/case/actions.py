@@ -62,13 +62,19 @@ class UnknownLinkedCaseError(ServiceError):
     code = "unknown_case"
 
 
+class SelfLinkError(ServiceError):
+    status_code = 422
+    code = "self_link"
+
+
 class AlreadyDoneError(ConflictError):
     code = "already_done"
 
 
-def staff_step() -> str:
-    """A status change decided by staff is its own step (workflow steps have fixed names)."""
-    return f"staff-{uuid.uuid4().hex}"
+def direct_step() -> str:
+    """A status change applied directly (staff, submitter) is its own step; workflow steps
+    have fixed names, so a retried workflow activity can recognise its own."""
+    return f"direct-{uuid.uuid4().hex}"
 
 
 async def load(session: AsyncSession, control_number: str) -> Case:
@@ -144,7 +150,7 @@ async def assign(
         ),
     )
     if case.status in ("received", "triage"):
-        timeline.move(session, case, "assigned", f"assigned to {who}", staff_step(), actor)
+        timeline.move(session, case, "assigned", f"assigned to {who}", direct_step(), actor)
     return case
 
 
@@ -212,7 +218,7 @@ async def link(
 ) -> Case:
     case = await load(session, control_number)
     if request.control_number == case.control_number:
-        raise UnknownLinkedCaseError("control_number: a case cannot be linked to itself.")
+        raise SelfLinkError("control_number: a case cannot be linked to itself.")
     if await repository.by_control_number(session, request.control_number) is None:
         raise UnknownLinkedCaseError(
             f"control_number: no case has control number {request.control_number}."
@@ -379,7 +385,7 @@ async def change_status(
 ) -> Case:
     """Move the case between working statuses (triage, assigned, referred, ...)."""
     case = await load(session, control_number)
-    timeline.move(session, case, request.status, request.reason, staff_step(), actor)
+    timeline.move(session, case, request.status, request.reason, direct_step(), actor)
     return case
 
 
@@ -395,7 +401,7 @@ async def close(
         raise DispositionRequiredError(
             "disposition: a case is closed with a disposition; give one or set it first."
         )
-    timeline.move(session, case, "closed", request.reason, staff_step(), actor)
+    timeline.move(session, case, "closed", request.reason, direct_step(), actor)
     case.closed_at = case.updated_at
     timeline.announce(
         session,
@@ -426,7 +432,7 @@ async def reopen(
         raise IllegalTransitionError(
             f"Only a closed case can be reopened; a case in status {case.status} cannot."
         )
-    timeline.move(session, case, "triage", request.reason, staff_step(), actor)
+    timeline.move(session, case, "triage", request.reason, direct_step(), actor)
     case.disposition, case.closed_at = None, None
     timeline.announce(
         session,
@@ -450,7 +456,7 @@ def withdraw_loaded(session: AsyncSession, case: Case, reason: str | None, actor
     check_transition(case.status, "withdrawn")
     _set_disposition(session, case, "withdrawn_by_submitter", actor)
     timeline.move(
-        session, case, "withdrawn", reason or "withdrawn by the submitter", staff_step(), actor
+        session, case, "withdrawn", reason or "withdrawn by the submitter", direct_step(), actor
     )
     case.closed_at = case.updated_at
     timeline.announce(
