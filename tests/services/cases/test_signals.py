@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from ombuds_cases.case import actions
+from ombuds_cases.case import closure
 from ombuds_cases.case.records import PendingSignal
 from ombuds_cases.case.schemas import WithdrawCaseRequest
 from ombuds_cases.case.signals import SignalSender
@@ -69,7 +69,7 @@ async def withdraw(session_factory: SessionFactory, number: str, started: bool =
             await uow.session.execute(
                 update(Case).where(Case.control_number == number).values(workflow_started=True)
             )
-        await actions.withdraw(
+        await closure.withdraw(
             uow.session, number, WithdrawCaseRequest(reason="caller withdrew"), "staff"
         )
         await uow.commit()

@@ -12,49 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_cases import repository
 from ombuds_cases.case import schemas, timeline
 from ombuds_cases.case.records import CaseLink, Note, SourcePointer
-from ombuds_cases.case.signals import queue_signal
-from ombuds_cases.case.status import IllegalTransitionError, check_transition, check_workable
+from ombuds_cases.case.status import check_workable
 from ombuds_cases.models import Case
 from ombuds_cases.service import CaseNotFoundError
-from ombuds_shared.contracts import (
-    CLOSE_CASE_SIGNAL,
-    REOPEN_CASE_SIGNAL,
-    WITHDRAW_CASE_SIGNAL,
-    CloseCase,
-    ReopenCase,
-    WithdrawCase,
-)
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_ASSIGNED_V1,
-    CASE_CLOSED_V1,
     CASE_DISPOSITION_SET_V1,
     CASE_FINDINGS_RECORDED_V1,
     CASE_LINKED_V1,
     CASE_NOTE_ADDED_V1,
     CASE_PRIORITY_CHANGED_V1,
-    CASE_REOPENED_V1,
     CASE_SOURCE_POINTER_ADDED_V1,
     CASE_TAGS_CHANGED_V1,
-    CASE_WITHDRAWN_V1,
     CaseAssignedV1,
-    CaseClosedV1,
     CaseDispositionSetV1,
     CaseFindingsRecordedV1,
     CaseLinkedV1,
     CaseNoteAddedV1,
     CasePriorityChangedV1,
-    CaseReopenedV1,
     CaseSourcePointerAddedV1,
     CaseTagsChangedV1,
-    CaseWithdrawnV1,
 )
 from ombuds_shared.http import ConflictError, ServiceError
-
-
-class DispositionRequiredError(ServiceError):
-    status_code = 422
-    code = "disposition_required"
 
 
 class UnknownLinkedCaseError(ServiceError):
@@ -348,7 +328,7 @@ async def record_findings(
     return case
 
 
-def _set_disposition(session: AsyncSession, case: Case, disposition: str, actor: str) -> None:
+def set_disposition_on(session: AsyncSession, case: Case, disposition: str, actor: str) -> None:
     if case.disposition == disposition:
         return
     now = utcnow()
@@ -376,111 +356,5 @@ async def set_disposition(
 ) -> Case:
     case = await load(session, control_number)
     check_workable(case.status, "set the disposition")
-    _set_disposition(session, case, request.disposition, actor)
-    return case
-
-
-async def change_status(
-    session: AsyncSession, control_number: str, request: schemas.ChangeStatus, actor: str
-) -> Case:
-    """Move the case between working statuses (triage, assigned, referred, ...)."""
-    case = await load(session, control_number)
-    timeline.move(session, case, request.status, request.reason, direct_step(), actor)
-    return case
-
-
-async def close(
-    session: AsyncSession, control_number: str, request: schemas.CloseCaseRequest, actor: str
-) -> Case:
-    """Close with a disposition; the workflow is told after commit (it records nothing)."""
-    case = await load(session, control_number)
-    check_transition(case.status, "closed")
-    if request.disposition is not None:
-        _set_disposition(session, case, request.disposition, actor)
-    if case.disposition is None:
-        raise DispositionRequiredError(
-            "disposition: a case is closed with a disposition; give one or set it first."
-        )
-    timeline.move(session, case, "closed", request.reason, direct_step(), actor)
-    case.closed_at = case.updated_at
-    timeline.announce(
-        session,
-        case,
-        CASE_CLOSED_V1,
-        CaseClosedV1(
-            control_number=case.control_number,
-            disposition=case.disposition,
-            reason=request.reason,
-            closed_at=case.updated_at,
-        ),
-    )
-    queue_signal(
-        session,
-        case.control_number,
-        CLOSE_CASE_SIGNAL,
-        CloseCase(reason=request.reason, already_recorded=True),
-    )
-    return case
-
-
-async def reopen(
-    session: AsyncSession, control_number: str, request: schemas.ReopenCaseRequest, actor: str
-) -> Case:
-    """A closed case goes back to triage; its last disposition stays in the timeline."""
-    case = await load(session, control_number)
-    if case.status != "closed":
-        raise IllegalTransitionError(
-            f"Only a closed case can be reopened; a case in status {case.status} cannot."
-        )
-    timeline.move(session, case, "triage", request.reason, direct_step(), actor)
-    case.disposition, case.closed_at = None, None
-    timeline.announce(
-        session,
-        case,
-        CASE_REOPENED_V1,
-        CaseReopenedV1(
-            control_number=case.control_number, reason=request.reason, reopened_at=case.updated_at
-        ),
-    )
-    queue_signal(
-        session,
-        case.control_number,
-        REOPEN_CASE_SIGNAL,
-        ReopenCase(reason=request.reason, already_recorded=True),
-    )
-    return case
-
-
-def withdraw_loaded(session: AsyncSession, case: Case, reason: str | None, actor: str) -> None:
-    """Withdraw a loaded case (409 once closed); it stays on record like any other."""
-    check_transition(case.status, "withdrawn")
-    _set_disposition(session, case, "withdrawn_by_submitter", actor)
-    timeline.move(
-        session, case, "withdrawn", reason or "withdrawn by the submitter", direct_step(), actor
-    )
-    case.closed_at = case.updated_at
-    timeline.announce(
-        session,
-        case,
-        CASE_WITHDRAWN_V1,
-        CaseWithdrawnV1(
-            control_number=case.control_number,
-            withdrawn_by=actor,
-            reason=reason,
-            withdrawn_at=case.updated_at,
-        ),
-    )
-    queue_signal(
-        session,
-        case.control_number,
-        WITHDRAW_CASE_SIGNAL,
-        WithdrawCase(reason=reason or "withdrawn by the submitter", already_recorded=True),
-    )
-
-
-async def withdraw(
-    session: AsyncSession, control_number: str, request: schemas.WithdrawCaseRequest, actor: str
-) -> Case:
-    case = await load(session, control_number)
-    withdraw_loaded(session, case, request.reason, actor)
+    set_disposition_on(session, case, request.disposition, actor)
     return case

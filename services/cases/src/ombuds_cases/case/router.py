@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
-from ombuds_cases.case import actions, queries, schemas
+from ombuds_cases.case import actions, closure, queries, schemas
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.router import ControlNumberPath, canonical_control_number, require_staff
@@ -169,7 +169,7 @@ async def change_status(
 ) -> CaseDetail:
     """Move between working statuses; an illegal move answers 409 naming both statuses."""
     return await _apply(
-        request, session_factory, control_number, actions.change_status, body, actor
+        request, session_factory, control_number, closure.change_status, body, actor
     )
 
 
@@ -182,7 +182,7 @@ async def close(
     actor: StaffDep,
 ) -> CaseDetail:
     """Close with a disposition; the case's workflow is signalled after the commit."""
-    return await _apply(request, session_factory, control_number, actions.close, body, actor)
+    return await _apply(request, session_factory, control_number, closure.close, body, actor)
 
 
 @router.post("/reopen", response_model=CaseDetail)
@@ -194,7 +194,7 @@ async def reopen(
     actor: StaffDep,
 ) -> CaseDetail:
     """A closed case goes back to triage."""
-    return await _apply(request, session_factory, control_number, actions.reopen, body, actor)
+    return await _apply(request, session_factory, control_number, closure.reopen, body, actor)
 
 
 @router.post("/withdraw", response_model=CaseDetail)
@@ -206,7 +206,7 @@ async def withdraw(
     actor: StaffDep,
 ) -> CaseDetail:
     """Record a withdrawal the submitter asked for by phone or mail."""
-    return await _apply(request, session_factory, control_number, actions.withdraw, body, actor)
+    return await _apply(request, session_factory, control_number, closure.withdraw, body, actor)
 
 
 @router.get("/timeline", response_model=schemas.Timeline)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases import repository
-from ombuds_cases.case import actions, timeline
+from ombuds_cases.case import closure, timeline
 from ombuds_cases.case.records import Amendment, Supplement
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.status import can_move
@@ -156,7 +156,7 @@ def apply_correction(session: AsyncSession, case: Case, event: SubmissionCorrect
 def apply_withdrawal(session: AsyncSession, case: Case, event: SubmissionWithdrawnV1) -> None:
     """Withdraw the case (it stays on record); once closed, only note that they asked."""
     if can_move(case.status, "withdrawn"):
-        actions.withdraw_loaded(session, case, event.reason, SUBMITTER)
+        closure.withdraw_loaded(session, case, event.reason, SUBMITTER)
         return
     timeline.record(
         session,
