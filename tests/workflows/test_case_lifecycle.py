@@ -5,7 +5,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,9 @@ from ombuds_shared.contracts import (
     NOTIFICATIONS_TASK_QUEUE,
     PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     RECORD_CASE_STATUS_ACTIVITY,
+    REOPEN_CASE_SIGNAL,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    WITHDRAW_CASE_SIGNAL,
     AcknowledgementResult,
     CaseLifecycleInput,
     CloseCase,
@@ -31,9 +33,11 @@ from ombuds_shared.contracts import (
     LifecycleState,
     PrepareAcknowledgementLetter,
     RecordCaseStatus,
+    ReopenCase,
     SendAcknowledgement,
+    WithdrawCase,
 )
-from ombuds_workflows.case_lifecycle import CaseLifecycle
+from ombuds_workflows.case_lifecycle import REOPEN_WINDOW, CaseLifecycle
 
 HISTORIES = Path(__file__).parent / "histories"
 # OMBUDS_RECORD_HISTORIES=1 rewrites the stored histories from this run (after a deliberate,
@@ -208,4 +212,143 @@ def test_histories_are_stored() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} == {
         "case_lifecycle_acknowledged",
         "case_lifecycle_anonymous",
+        "case_lifecycle_reopened",
     }
+
+
+# --- close, reopen and withdraw (patch "close-reopen-withdraw-v1") ---------------------------
+
+Signal = tuple[str, CloseCase | ReopenCase | WithdrawCase]
+
+
+async def run_with_signals(
+    env: WorkflowEnvironment,
+    fakes: FakeServices,
+    signals: list[Signal],
+    record_as: str | None = None,
+) -> tuple[LifecycleState, list[timedelta]]:
+    """Start a case, send `signals` in order, wait for the end; the result and its timers."""
+    client = env.client
+    workflow_queue = f"wf-{uuid.uuid4()}"
+    async with (
+        Worker(client, task_queue=workflow_queue, workflows=[CaseLifecycle]),
+        Worker(client, task_queue=NOTIFICATIONS_TASK_QUEUE, activities=[fakes.send, fakes.letter]),
+        Worker(client, task_queue=CASES_TASK_QUEUE, activities=[fakes.record]),
+    ):
+        handle = await client.start_workflow(
+            CaseLifecycle.run,
+            lifecycle_input(),
+            id=f"case-{uuid.uuid4()}",
+            task_queue=workflow_queue,
+        )
+        for name, body in signals:
+            await handle.signal(name, body)
+        # Waiting on the result lets the time-skipping server run out the reopen window.
+        result = await handle.result()
+        history = await handle.fetch_history()
+        if RECORD_TO is not None and record_as is not None:
+            target = RECORD_TO / f"case_lifecycle_{record_as}.json"
+            await asyncio.to_thread(target.write_text, history.to_json())
+        timers = [
+            event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+            for event in history.events
+            if event.HasField("timer_started_event_attributes")
+        ]
+        return result, timers
+
+
+def recorded(fakes: FakeServices) -> list[tuple[str, str]]:
+    return [(status.to_status, status.step) for status in fakes.statuses]
+
+
+async def test_close_reopen_close_records_each_once_then_ends_after_the_window(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeServices()
+
+    result, timers = await run_with_signals(
+        env,
+        fakes,
+        [
+            (CLOSE_CASE_SIGNAL, CloseCase(reason="answered")),
+            (REOPEN_CASE_SIGNAL, ReopenCase(reason="submitter wrote back")),
+            (CLOSE_CASE_SIGNAL, CloseCase(reason="answered again")),
+        ],
+        record_as="reopened",
+    )
+
+    assert recorded(fakes) == [
+        ("triage", "acknowledged"),
+        ("closed", "closed"),
+        ("triage", "reopened-1"),
+        ("closed", "closed-2"),
+    ]
+    assert [s.reason for s in fakes.statuses[1:]] == [
+        "answered",
+        "submitter wrote back",
+        "answered again",
+    ]
+    assert result.status == "closed"
+    # The reopen was already waiting after the first close; after the last close nothing
+    # came, so the workflow ran out the reopen window and ended by itself.
+    assert timers == [REOPEN_WINDOW]
+
+
+async def test_withdrawal_before_closure_records_withdrawn_and_ends(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeServices()
+
+    result, timers = await run_with_signals(
+        env, fakes, [(WITHDRAW_CASE_SIGNAL, WithdrawCase(reason="no longer needed"))]
+    )
+
+    assert recorded(fakes) == [("triage", "acknowledged"), ("withdrawn", "withdrawn")]
+    assert result.status == "withdrawn"
+    # Withdrawn is final: no reopen window is waited out.
+    assert timers == []
+
+
+async def test_withdrawal_after_closure_changes_nothing(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+    result, _ = await run_with_signals(
+        env,
+        fakes,
+        [
+            (CLOSE_CASE_SIGNAL, CloseCase(reason="answered")),
+            (WITHDRAW_CASE_SIGNAL, WithdrawCase(reason="too late")),
+        ],
+    )
+    assert recorded(fakes) == [("triage", "acknowledged"), ("closed", "closed")]
+    assert result.status == "closed"
+
+
+async def test_changes_the_cases_service_already_recorded_are_not_recorded_again(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeServices()
+    result, _ = await run_with_signals(
+        env,
+        fakes,
+        [
+            (CLOSE_CASE_SIGNAL, CloseCase(reason="closed by staff", already_recorded=True)),
+            (REOPEN_CASE_SIGNAL, ReopenCase(reason="reopened by staff", already_recorded=True)),
+            (WITHDRAW_CASE_SIGNAL, WithdrawCase(reason="by submitter", already_recorded=True)),
+        ],
+    )
+    assert recorded(fakes) == [("triage", "acknowledged")]
+    assert result.status == "withdrawn"
+
+
+async def test_a_reopen_of_an_open_case_is_ignored(env: WorkflowEnvironment) -> None:
+    fakes = FakeServices()
+    result, _ = await run_with_signals(
+        env,
+        fakes,
+        [
+            (REOPEN_CASE_SIGNAL, ReopenCase(reason="nothing to reopen")),
+            (CLOSE_CASE_SIGNAL, CloseCase(reason="answered")),
+        ],
+    )
+    assert recorded(fakes) == [("triage", "acknowledged"), ("closed", "closed")]
+    assert result.status == "closed"

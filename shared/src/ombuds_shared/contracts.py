@@ -13,6 +13,8 @@ SEND_ACKNOWLEDGEMENT_ACTIVITY = "notifications.send_acknowledgement"
 PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY = "notifications.prepare_acknowledgement_letter"
 RECORD_CASE_STATUS_ACTIVITY = "cases.record_status"
 CLOSE_CASE_SIGNAL = "close_case"
+REOPEN_CASE_SIGNAL = "reopen_case"
+WITHDRAW_CASE_SIGNAL = "withdraw_case"
 LIFECYCLE_STATE_QUERY = "state"
 
 
@@ -79,6 +81,23 @@ class RecordCaseStatus(Contract):
 
 class CloseCase(Contract):
     reason: str
+    # True when the cases service has already recorded the change (a staff action applied
+    # it in its own transaction): the workflow follows it without recording it again.
+    already_recorded: bool = False
+
+
+class ReopenCase(Contract):
+    """Back to triage after closure; the workflow waits for the next close again."""
+
+    reason: str
+    already_recorded: bool = False
+
+
+class WithdrawCase(Contract):
+    """The submitter (or staff on the submitter's behalf) withdrew: the workflow ends."""
+
+    reason: str
+    already_recorded: bool = False
 
 
 class LifecycleState(Contract):

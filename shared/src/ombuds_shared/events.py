@@ -25,6 +25,21 @@ SUBMISSION_WITHDRAWN_V1 = "ombuds.submission.withdrawn.v1"
 VERIFICATION_CODE_ISSUED_V1 = "ombuds.verification.code-issued.v1"
 CASE_OPENED_V1 = "ombuds.case.opened.v1"
 CASE_STATUS_CHANGED_V1 = "ombuds.case.status-changed.v1"
+# Staff actions and applied self-service (issue 4); each names the case in `subject`. Bodies
+# carry what downstream needs to follow the case, not note or findings text (minimisation).
+CASE_NOTE_ADDED_V1 = "ombuds.case.note-added.v1"
+CASE_ASSIGNED_V1 = "ombuds.case.assigned.v1"
+CASE_PRIORITY_CHANGED_V1 = "ombuds.case.priority-changed.v1"
+CASE_TAGS_CHANGED_V1 = "ombuds.case.tags-changed.v1"
+CASE_LINKED_V1 = "ombuds.case.linked.v1"
+CASE_SOURCE_POINTER_ADDED_V1 = "ombuds.case.source-pointer-added.v1"
+CASE_FINDINGS_RECORDED_V1 = "ombuds.case.findings-recorded.v1"
+CASE_DISPOSITION_SET_V1 = "ombuds.case.disposition-set.v1"
+CASE_CLOSED_V1 = "ombuds.case.closed.v1"
+CASE_REOPENED_V1 = "ombuds.case.reopened.v1"
+CASE_WITHDRAWN_V1 = "ombuds.case.withdrawn.v1"
+CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
+CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 
 
@@ -152,6 +167,97 @@ class CaseStatusChangedV1(EventBody):
     to_status: str
     reason: str
     changed_at: datetime
+
+
+class CaseNoteAddedV1(EventBody):
+    control_number: str
+    note_id: int
+    stage: str
+    author: str
+    added_at: datetime
+
+
+class CaseAssignedV1(EventBody):
+    control_number: str
+    office: str
+    assignee: str | None
+    assigned_by: str
+    assigned_at: datetime
+
+
+class CasePriorityChangedV1(EventBody):
+    control_number: str
+    from_priority: str
+    to_priority: str
+    changed_at: datetime
+
+
+class CaseTagsChangedV1(EventBody):
+    control_number: str
+    tags: list[str]
+    changed_at: datetime
+
+
+class CaseLinkedV1(EventBody):
+    control_number: str
+    linked_control_number: str
+    relation: str
+    linked_at: datetime
+
+
+class CaseSourcePointerAddedV1(EventBody):
+    control_number: str
+    system: str
+    reference_id: str
+    added_at: datetime
+
+
+class CaseFindingsRecordedV1(EventBody):
+    control_number: str
+    has_findings: bool
+    has_recommendations: bool
+    recorded_at: datetime
+
+
+class CaseDispositionSetV1(EventBody):
+    control_number: str
+    disposition: str
+    set_at: datetime
+
+
+class CaseClosedV1(EventBody):
+    control_number: str
+    disposition: str
+    reason: str
+    closed_at: datetime
+
+
+class CaseReopenedV1(EventBody):
+    control_number: str
+    reason: str
+    reopened_at: datetime
+
+
+class CaseWithdrawnV1(EventBody):
+    control_number: str
+    # "submitter" when it came through self-service, else the staff member who recorded it.
+    withdrawn_by: str
+    reason: str | None
+    withdrawn_at: datetime
+
+
+class CaseSupplementedV1(EventBody):
+    control_number: str
+    supplement_id: str
+    attachment_count: int
+    supplemented_at: datetime
+
+
+class CaseAmendedV1(EventBody):
+    control_number: str
+    amendment_id: str
+    field: str
+    amended_at: datetime
 
 
 class NotificationSentV1(EventBody):

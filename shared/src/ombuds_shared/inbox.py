@@ -19,6 +19,7 @@ from ombuds_shared.db import UtcDateTime, utcnow
 from ombuds_shared.events import CloudEvent
 from ombuds_shared.kafka import ensure_topics, new_consumer
 from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.tasks import raise_if_cancelling
 from ombuds_shared.telemetry import context_from_kafka_headers
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class EventConsumer:
                 self.connected = False
                 log.warning("%s: broker unavailable (%s); reconnecting", self._group_id, error)
                 await self._stop(consumer)
+                raise_if_cancelling()
                 await asyncio.sleep(1.0)
 
     @staticmethod

@@ -25,6 +25,7 @@ from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 from ombuds_shared.events import CloudEvent
 from ombuds_shared.kafka import ensure_topics, new_producer, physical_topic
 from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.tasks import raise_if_cancelling
 from ombuds_shared.telemetry import current_trace_headers, kafka_headers
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class OutboxRelay:
                     log.warning("outbox relay: broker unavailable (%s); retrying", error)
                     await self._close(producer, watcher)
                     producer = watcher = None
+                    raise_if_cancelling()
                     await asyncio.sleep(1.0)
         finally:
             await self._close(producer, watcher)

@@ -16,3 +16,12 @@ async def running(*loops: Coroutine[Any, Any, None]) -> AsyncIterator[list[async
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def raise_if_cancelling() -> None:
+    """Honour a cancellation a library swallowed (aiokafka can turn one that lands while it
+    bootstraps into a connection error); a retry loop would otherwise run forever and hang
+    shutdown. Call it in a loop's error path, before it sleeps and retries."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

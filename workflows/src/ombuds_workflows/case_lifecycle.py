@@ -18,7 +18,9 @@ with workflow.unsafe.imports_passed_through():
         NOTIFICATIONS_TASK_QUEUE,
         PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
         RECORD_CASE_STATUS_ACTIVITY,
+        REOPEN_CASE_SIGNAL,
         SEND_ACKNOWLEDGEMENT_ACTIVITY,
+        WITHDRAW_CASE_SIGNAL,
         AcknowledgementResult,
         CaseLifecycleInput,
         CloseCase,
@@ -26,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
         LifecycleState,
         PrepareAcknowledgementLetter,
         RecordCaseStatus,
+        ReopenCase,
         SendAcknowledgement,
+        WithdrawCase,
     )
 
 # SMTP servers and databases come back; keep trying, but not faster than every 30 s.
@@ -35,6 +39,15 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
+
+
+# After closure the workflow stays to follow a reopen for this long, then ends; a later
+# reopen is applied by the cases service alone (its signal finds no workflow).
+REOPEN_WINDOW = timedelta(days=365)
+# Close, reopen and withdraw are followed in the order they arrive (staff and submitter).
+STAFF_ACTIONS_PATCH = "close-reopen-withdraw-v1"
+
+StaffAction = CloseCase | ReopenCase | WithdrawCase
 
 
 # Where the acknowledgement goes, by the channel the submission came in on.
@@ -48,6 +61,7 @@ class CaseLifecycle:
         self._status = "received"
         self._acknowledgement_id: str | None = None
         self._close: CloseCase | None = None
+        self._actions: list[StaffAction] = []
         self._control_number = ""
 
     @workflow.run
@@ -56,10 +70,49 @@ class CaseLifecycle:
         reason = await self._acknowledge(request)
         await self._record("triage", reason, step="acknowledged")
 
+        if workflow.patched(STAFF_ACTIONS_PATCH):
+            await self._follow_until_settled()
+            return self.state()
+        # Cases started before the patch: the first close ends them.
         await workflow.wait_condition(lambda: self._close is not None)
         assert self._close is not None
         await self._record("closed", self._close.reason, step="closed")
         return self.state()
+
+    async def _follow_until_settled(self) -> None:
+        """Follow close, reopen and withdraw until withdrawn, or closed past the reopen window."""
+        closures = 0
+        while True:
+            if self._status == "closed":
+                try:
+                    await workflow.wait_condition(
+                        lambda: bool(self._actions), timeout=REOPEN_WINDOW
+                    )
+                except TimeoutError:
+                    return
+            else:
+                await workflow.wait_condition(lambda: bool(self._actions))
+            action = self._actions.pop(0)
+            if isinstance(action, WithdrawCase):
+                # Withdrawal is possible until closure; after it there is nothing to withdraw.
+                if self._status != "closed":
+                    await self._follow(action, "withdrawn", step="withdrawn")
+                    return
+            elif isinstance(action, CloseCase):
+                if self._status != "closed":
+                    closures += 1
+                    # The first close keeps the step name cases started before the patch used.
+                    step = "closed" if closures == 1 else f"closed-{closures}"
+                    await self._follow(action, "closed", step=step)
+            elif self._status == "closed":
+                await self._follow(action, "triage", step=f"reopened-{closures}")
+
+    async def _follow(self, action: StaffAction, to_status: str, step: str) -> None:
+        """Take on a status change; record it unless the cases service already has."""
+        if action.already_recorded:
+            self._status = to_status
+            return
+        await self._record(to_status, action.reason, step=step)
 
     async def _acknowledge(self, request: CaseLifecycleInput) -> str:
         """Acknowledge in the channel the person used (PIA Overview); say how, for the record."""
@@ -122,6 +175,15 @@ class CaseLifecycle:
     @workflow.signal(name=CLOSE_CASE_SIGNAL)
     def close_case(self, request: CloseCase) -> None:
         self._close = request
+        self._actions.append(request)
+
+    @workflow.signal(name=REOPEN_CASE_SIGNAL)
+    def reopen_case(self, request: ReopenCase) -> None:
+        self._actions.append(request)
+
+    @workflow.signal(name=WITHDRAW_CASE_SIGNAL)
+    def withdraw_case(self, request: WithdrawCase) -> None:
+        self._actions.append(request)
 
     @workflow.query(name=LIFECYCLE_STATE_QUERY)
     def state(self) -> LifecycleState:

@@ -5,6 +5,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ombuds_cases import service
+from ombuds_cases.case.status import IllegalTransitionError
 from ombuds_shared.contracts import RECORD_CASE_STATUS_ACTIVITY, RecordCaseStatus
 from ombuds_shared.db import UnitOfWork
 
@@ -25,7 +26,7 @@ class CaseActivities:
                     request.reason,
                     request.step,
                 )
-            except service.IllegalTransitionError as error:
+            except IllegalTransitionError as error:
                 raise ApplicationError(
                     error.message, type="IllegalTransition", non_retryable=True
                 ) from error

@@ -9,6 +9,9 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.audit.router import router as audit_router
 from ombuds_cases.audit.writer import AuditWriter
+from ombuds_cases.case.router import router as case_actions_router
+from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
+from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.config import Settings
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
@@ -43,11 +46,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         temporal = TemporalConnection(settings.platform)
         relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (CASES_TOPIC,))
         opener = SubmissionHandler(session_factory, temporal)
+        signals = SignalSender(session_factory, temporal)
+        self_service = SelfServiceHandler(session_factory, signals)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
             topics=(SUBMISSIONS_TOPIC,),
-            handlers={SUBMISSION_RECEIVED_V1: opener, SUBMISSION_RECEIVED_V2: opener},
+            handlers={
+                SUBMISSION_RECEIVED_V1: opener,
+                SUBMISSION_RECEIVED_V2: opener,
+                **dict.fromkeys(HANDLED_TYPES, self_service),
+            },
         )
         app.state.engine = engine
         app.state.session_factory = session_factory
@@ -55,12 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.relay = relay
         app.state.consumer = consumer
         audit = app.state.audit = AuditWriter(session_factory, settings.audit)
+        app.state.signals = signals
 
         async def run_worker() -> None:
             client = await temporal.wait()
             await build_worker(client, CaseActivities(session_factory)).run()
 
-        loops = [temporal.run(), relay.run(), consumer.run(), audit.run()]
+        loops = [temporal.run(), relay.run(), consumer.run(), audit.run(), signals.run()]
         if settings.run_worker:
             loops.append(run_worker())
         async with running(*loops):
@@ -78,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(audit_router)
     app.include_router(staff_router)
+    app.include_router(case_actions_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

@@ -24,7 +24,7 @@ class Case(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     category: Mapped[str] = mapped_column(String(64), index=True)
     topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    channel: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     contact_first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     contact_last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -37,10 +37,19 @@ class Case(Base):
     # name and email, trade details, identity verification), keyed by section.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), index=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     workflow_started: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How staff work the case (issue 4): who has it, how urgent, how it ended.
+    office: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     history: Mapped[list["StatusChange"]] = relationship(
         back_populates="case", lazy="raise", order_by="StatusChange.id"

@@ -1,23 +1,21 @@
 """The staff API of the cases service."""
 
 import secrets
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ombuds_cases import repository
 from ombuds_cases.audit.dependencies import AuditDep, record_denied, shown_fields
-from ombuds_cases.models import Case
-from ombuds_cases.schemas import (
-    CaseDetail,
-    CasePage,
-    CaseSummary,
-    ContactView,
-    StatusChangeView,
-)
+from ombuds_cases.case.schemas import Office
+from ombuds_cases.case.status import CaseStatus
+from ombuds_cases.case.views import case_detail
+from ombuds_cases.repository import CaseFilter
+from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
-from ombuds_shared.contracts import case_workflow_id
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.http import SessionFactoryDep
 
@@ -41,48 +39,58 @@ async def require_staff(
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(require_staff)])
 
 
-def _detail(case: Case) -> CaseDetail:
-    contact = (
-        None
-        if case.anonymous
-        else ContactView(
-            first_name=case.contact_first_name,
-            last_name=case.contact_last_name,
-            email=case.contact_email,
-        )
-    )
-    return CaseDetail(
-        control_number=case.control_number,
-        kind=case.kind,
-        category=case.category,
-        channel=case.channel,
-        status=case.status,
-        anonymous=case.anonymous,
-        received_at=case.received_at,
-        updated_at=case.updated_at,
-        form_version=case.form_version,
-        topic=case.topic,
-        narrative=case.narrative,
-        incident_date=case.incident_date,
-        port_of_entry=case.port_of_entry,
-        language=case.language,
-        contact=contact,
-        details=case.details or {},
-        workflow_id=case_workflow_id(case.control_number),
-        status_history=[StatusChangeView.model_validate(change) for change in case.history],
-    )
+def canonical_control_number(control_number: str) -> str:
+    """The control number as stored; a mistyped one is refused with what is wrong with it."""
+    try:
+        return parse_control_number(control_number)
+    except InvalidControlNumber as error:
+        raise HTTPException(status_code=422, detail=str(error)) from error
+
+
+ControlNumberPath = Annotated[str, Path(max_length=40)]
+
+
+def _start_of(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
 
 
 @router.get("/cases", response_model=CasePage)
 async def list_cases(
     session_factory: SessionFactoryDep,
-    status_filter: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    office: Annotated[Office | None, Query()] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    received_from: Annotated[date | None, Query(description="first day, inclusive")] = None,
+    received_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
-    """Cases, newest first, one page at a time."""
+    """Cases, newest first, filtered, one page at a time."""
+    if received_from and received_to and received_from > received_to:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "received_to"),
+                    "type": "date_range",
+                    "msg": "received_to must not be before received_from",
+                }
+            ]
+        )
+    filters = CaseFilter(
+        status=status_filter,
+        kind=kind,
+        category=category,
+        office=office,
+        assignee=assignee,
+        channel=channel,
+        received_from=_start_of(received_from),
+        received_to=_start_of(received_to + timedelta(days=1) if received_to else None),
+    )
     async with session_factory() as session:
-        cases, total = await repository.page(session, status_filter, limit, offset)
+        cases, total = await repository.page(session, filters, limit, offset)
     return CasePage(
         items=[CaseSummary.model_validate(case) for case in cases],
         total=total,
@@ -93,21 +101,20 @@ async def list_cases(
 
 @router.get("/cases/{control_number}", response_model=CaseDetail)
 async def get_case(
-    control_number: Annotated[str, Path(max_length=40)],
-    session_factory: SessionFactoryDep,
-    audit: AuditDep,
+    control_number: ControlNumberPath, session_factory: SessionFactoryDep, audit: AuditDep
 ) -> CaseDetail:
-    """One case with its status history; every attempt is audited."""
+    """One case with its status history, notes, links and what the submitter added; every
+    attempt to read it is audited, whatever its outcome."""
     try:
         canonical = parse_control_number(control_number)
     except InvalidControlNumber as error:
         await audit.record("read", "case", control_number, outcome="error")
         raise HTTPException(status_code=422, detail=str(error)) from error
-    async with session_factory() as session:
-        case = await repository.by_control_number(session, canonical, with_history=True)
-    if case is None:
+    try:
+        async with session_factory() as session:
+            detail = await case_detail(session, canonical)
+    except CaseNotFoundError:
         await audit.record("read", "case", canonical, outcome="not_found")
-        raise CaseNotFoundError(canonical)
-    detail = _detail(case)
+        raise
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
     return detail

@@ -5,6 +5,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ombuds_cases.case.schemas import (
+    AmendmentView,
+    LinkView,
+    NoteView,
+    SourcePointerView,
+    SupplementView,
+)
+
 
 class StatusChangeView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -32,6 +40,9 @@ class CaseSummary(BaseModel):
     anonymous: bool
     received_at: datetime
     updated_at: datetime
+    office: str | None
+    assignee: str | None
+    priority: str
 
 
 class CaseDetail(CaseSummary):
@@ -47,6 +58,17 @@ class CaseDetail(CaseSummary):
     details: dict[str, Any]
     workflow_id: str
     status_history: list[StatusChangeView]
+    tags: list[str]
+    findings: str | None
+    recommendations: str | None
+    disposition: str | None
+    closed_at: datetime | None
+    notes: list[NoteView]
+    links: list[LinkView]
+    source_pointers: list[SourcePointerView]
+    # What the submitter added and corrected through self-service, beside the original.
+    supplements: list[SupplementView]
+    amendments: list[AmendmentView]
 
 
 class CasePage(BaseModel):

@@ -6,31 +6,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
+from ombuds_cases.case import timeline
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_OPENED_V1,
-    CASE_STATUS_CHANGED_V1,
     CASES_TOPIC,
     CaseOpenedV1,
-    CaseStatusChangedV1,
     CloudEvent,
     SubmissionReceivedV1,
     SubmissionReceivedV2,
     make_event,
 )
-from ombuds_shared.http import ConflictError, NotFoundError
+from ombuds_shared.http import NotFoundError
 from ombuds_shared.outbox import add_to_outbox
 
-EVENT_SOURCE = "ombuds/cases"
-
-# The lifecycle so far; the staff workspace (issue 4) widens it.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    "received": frozenset({"triage", "withdrawn", "closed"}),
-    "triage": frozenset({"closed", "withdrawn"}),
-    "closed": frozenset(),
-    "withdrawn": frozenset(),
-}
+# The workflow's first step: a case staff has already taken past `received` keeps its status.
+TRIAGE_STEP = "acknowledged"
 
 
 def _submitted_details(received: SubmissionReceivedV1 | SubmissionReceivedV2) -> dict[str, Any]:
@@ -74,10 +66,6 @@ class CaseNotFoundError(NotFoundError):
         super().__init__(f"No case has control number {control_number}.")
 
 
-class IllegalTransitionError(ConflictError):
-    code = "illegal_transition"
-
-
 def open_case(session: AsyncSession, received: SubmissionReceivedV1 | SubmissionReceivedV2) -> Case:
     """Stage a new case in status `received`, with its first history entry and event."""
     now = utcnow()
@@ -105,8 +93,16 @@ def open_case(session: AsyncSession, received: SubmissionReceivedV1 | Submission
             changed_at=now,
         )
     )
+    timeline.record(
+        session,
+        case,
+        "opened",
+        f"{received.kind} received via {received.channel}",
+        actor="intake",
+        data={"status": "received"},
+    )
     body = CaseOpenedV1(control_number=case.control_number, status=case.status, opened_at=now)
-    add_event(session, make_event(EVENT_SOURCE, CASE_OPENED_V1, body, case.control_number))
+    add_event(session, make_event(timeline.EVENT_SOURCE, CASE_OPENED_V1, body, case.control_number))
     return case
 
 
@@ -117,33 +113,18 @@ def add_event(session: AsyncSession, event: CloudEvent) -> None:
 async def change_status(
     session: AsyncSession, control_number: str, to_status: str, reason: str, step: str
 ) -> bool:
-    """Move the case to `to_status` once per step; False when the step was already applied."""
+    """Apply a workflow step's status change once; False when there was nothing to apply.
+
+    Nothing to apply: the step was already applied (a retried activity), the case is already
+    in `to_status` (a staff action recorded it first), or staff took the case past `received`
+    before the workflow's triage step ran.
+    """
     case = await repository.by_control_number(session, control_number)
     if case is None:
         raise CaseNotFoundError(control_number)
     if await repository.step_applied(session, case.id, step):
         return False
-    if to_status not in ALLOWED_TRANSITIONS.get(case.status, frozenset()):
-        raise IllegalTransitionError(f"A case in status {case.status} cannot become {to_status}.")
-    now = utcnow()
-    session.add(
-        StatusChange(
-            case_id=case.id,
-            from_status=case.status,
-            to_status=to_status,
-            reason=reason,
-            step=step,
-            changed_at=now,
-        )
-    )
-    body = CaseStatusChangedV1(
-        control_number=control_number,
-        from_status=case.status,
-        to_status=to_status,
-        reason=reason,
-        changed_at=now,
-    )
-    case.status = to_status
-    case.updated_at = now
-    add_event(session, make_event(EVENT_SOURCE, CASE_STATUS_CHANGED_V1, body, control_number))
+    if case.status == to_status or (step == TRIAGE_STEP and case.status != "received"):
+        return False
+    timeline.move(session, case, to_status, reason, step, actor="workflow")
     return True

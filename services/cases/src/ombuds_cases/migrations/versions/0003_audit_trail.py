@@ -1,7 +1,7 @@
 """audit trail: append-only hash-chained records and signed checkpoints
 
 Revision ID: 0003_audit_trail
-Revises: 0002
+Revises: 0002_case_model
 Create Date: 2026-11-23
 
 The triggers make the database itself refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL)
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_audit_trail"
-down_revision: str | None = "0002"
+down_revision: str | None = "0002_case_model"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

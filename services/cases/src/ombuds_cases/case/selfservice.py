@@ -1,0 +1,203 @@
+"""Applying the submitter's self-service events from intake: supplement, correct, withdraw.
+
+Each event is applied once (the inbox row commits with the effect). An event for a case this
+service has not opened is refused loudly and retried rather than dropped: events are keyed by
+control number, so `submission.received` always comes first and a miss means something is
+wrong upstream that an operator must see.
+"""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ombuds_cases import repository
+from ombuds_cases.case import closure, timeline
+from ombuds_cases.case.records import Amendment, Supplement
+from ombuds_cases.case.signals import SignalSender
+from ombuds_cases.case.status import can_move
+from ombuds_cases.models import Case, InboxRecord
+from ombuds_shared.db import UnitOfWork, utcnow
+from ombuds_shared.events import (
+    CASE_AMENDED_V1,
+    CASE_SUPPLEMENTED_V1,
+    SUBMISSION_CORRECTED_V1,
+    SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_WITHDRAWN_V1,
+    CaseAmendedV1,
+    CaseSupplementedV1,
+    CloudEvent,
+    SubmissionCorrectedV1,
+    SubmissionSupplementedV1,
+    SubmissionWithdrawnV1,
+)
+from ombuds_shared.inbox import claim_event
+
+SUBMITTER = "submitter"
+
+# Fields the case also keeps as columns (for the queue and search), by their path as asked.
+COLUMN_FIELDS = {
+    "incident.narrative": "narrative",
+    "incident.incident_date": "incident_date",
+    "incident.port_of_entry": "port_of_entry",
+    "contact.first_name": "contact_first_name",
+    "contact.last_name": "contact_last_name",
+    "contact.email": "contact_email",
+}
+
+
+class CaseNotOpenedYetError(Exception):
+    """A self-service event arrived for a control number with no case; retried, never dropped."""
+
+
+async def _case_for(session: AsyncSession, control_number: str) -> Case:
+    case = await repository.by_control_number(session, control_number, for_update=True)
+    if case is None:
+        raise CaseNotOpenedYetError(
+            f"self-service event for {control_number}, which has no case yet; will retry"
+        )
+    return case
+
+
+def apply_supplement(session: AsyncSession, case: Case, event: SubmissionSupplementedV1) -> None:
+    """Keep the added text and files beside the original submission."""
+    session.add(
+        Supplement(
+            case_id=case.id,
+            supplement_id=event.supplement_id,
+            text=event.text,
+            attachments=list(event.attachments),
+            supplemented_at=event.supplemented_at,
+        )
+    )
+    case.updated_at = utcnow()
+    files = len(event.attachments)
+    timeline.record(
+        session,
+        case,
+        "supplemented",
+        f"the submitter added {'text' if event.text else 'no text'} and {files} file(s)",
+        SUBMITTER,
+        {"supplement_id": event.supplement_id, "attachments": list(event.attachments)},
+    )
+    timeline.announce(
+        session,
+        case,
+        CASE_SUPPLEMENTED_V1,
+        CaseSupplementedV1(
+            control_number=case.control_number,
+            supplement_id=event.supplement_id,
+            attachment_count=files,
+            supplemented_at=event.supplemented_at,
+        ),
+    )
+
+
+def _current_value(case: Case, field: str, fallback: Any) -> Any:
+    section, _, key = field.partition(".")
+    asked = (case.details or {}).get(section)
+    if isinstance(asked, dict) and key in asked:
+        return asked[key]
+    column = COLUMN_FIELDS.get(field)
+    if column is not None:
+        value = getattr(case, column)
+        return value.isoformat() if isinstance(value, date) else value
+    return fallback
+
+
+def apply_correction(session: AsyncSession, case: Case, event: SubmissionCorrectedV1) -> None:
+    """Update the case's current value; the amendment keeps the value it replaced."""
+    previous = _current_value(case, event.field, event.previous_value)
+    section, _, key = event.field.partition(".")
+    details = dict(case.details or {})
+    if key:
+        # A new dict, not an in-place edit: the JSON column only notices reassignment.
+        details[section] = {**(details.get(section) or {}), key: event.new_value}
+        case.details = details
+    column = COLUMN_FIELDS.get(event.field)
+    if column is not None:
+        value = event.new_value
+        if column == "incident_date" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        setattr(case, column, value)
+    case.updated_at = utcnow()
+    session.add(
+        Amendment(
+            case_id=case.id,
+            amendment_id=event.amendment_id,
+            field=event.field,
+            previous_value=previous,
+            new_value=event.new_value,
+            reason=event.reason,
+            corrected_at=event.corrected_at,
+        )
+    )
+    timeline.record(
+        session,
+        case,
+        "amended",
+        f"the submitter corrected {event.field}",
+        SUBMITTER,
+        {"amendment_id": event.amendment_id, "field": event.field},
+    )
+    timeline.announce(
+        session,
+        case,
+        CASE_AMENDED_V1,
+        CaseAmendedV1(
+            control_number=case.control_number,
+            amendment_id=event.amendment_id,
+            field=event.field,
+            amended_at=event.corrected_at,
+        ),
+    )
+
+
+def apply_withdrawal(session: AsyncSession, case: Case, event: SubmissionWithdrawnV1) -> None:
+    """Withdraw the case (it stays on record); once closed, only note that they asked."""
+    if can_move(case.status, "withdrawn"):
+        closure.withdraw_loaded(session, case, event.reason, SUBMITTER)
+        return
+    timeline.record(
+        session,
+        case,
+        "withdrawal_not_applied",
+        f"the submitter asked to withdraw a case already {case.status}",
+        SUBMITTER,
+        {"reason": event.reason, "status": case.status},
+    )
+
+
+class SelfServiceHandler:
+    """The consumer's handler for the three self-service event types."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], signals: SignalSender | None
+    ) -> None:
+        self._session_factory = session_factory
+        self._signals = signals
+
+    async def __call__(self, event: CloudEvent) -> None:
+        async with UnitOfWork(self._session_factory) as uow:
+            if not await claim_event(uow.session, InboxRecord, event):
+                return
+            if event.type == SUBMISSION_SUPPLEMENTED_V1:
+                supplement = SubmissionSupplementedV1.model_validate(event.data)
+                case = await _case_for(uow.session, supplement.control_number)
+                apply_supplement(uow.session, case, supplement)
+            elif event.type == SUBMISSION_CORRECTED_V1:
+                correction = SubmissionCorrectedV1.model_validate(event.data)
+                case = await _case_for(uow.session, correction.control_number)
+                apply_correction(uow.session, case, correction)
+            elif event.type == SUBMISSION_WITHDRAWN_V1:
+                withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
+                case = await _case_for(uow.session, withdrawal.control_number)
+                apply_withdrawal(uow.session, case, withdrawal)
+            else:
+                return
+            await uow.commit()
+        if self._signals is not None:
+            self._signals.notify()
+
+
+HANDLED_TYPES = (SUBMISSION_SUPPLEMENTED_V1, SUBMISSION_CORRECTED_V1, SUBMISSION_WITHDRAWN_V1)
