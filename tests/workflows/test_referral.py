@@ -18,8 +18,8 @@ import pytest
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from ombuds_shared.contracts import (
@@ -45,7 +45,8 @@ from ombuds_shared.contracts import (
 )
 from ombuds_workflows.referral import Referral
 
-HISTORIES = Path(__file__).parent / "histories"
+# Beside, not among, the CaseLifecycle histories (whose test replays every file there).
+HISTORIES = Path(__file__).parent / "histories" / "referral"
 RECORD_TO = HISTORIES if os.environ.get("OMBUDS_RECORD_HISTORIES") == "1" else None
 NOON = timedelta(hours=15)  # 15:00 UTC, office hours in Washington
 
