@@ -172,9 +172,7 @@ async def run_referral(
 
 async def answer(handle: WorkflowHandle[Referral, ReferralState], at: datetime) -> None:
     await handle.signal(REFERRAL_RESPONDED_SIGNAL, ReferralResponded(at=at))
-    await handle.signal(
-        REFERRAL_DISPOSITION_SIGNAL, ReferralDispositionReceived(at=at, disposition="resolved")
-    )
+    await handle.signal(REFERRAL_DISPOSITION_SIGNAL, ReferralDispositionReceived(at=at))
 
 
 async def test_acknowledged_in_time(env: WorkflowEnvironment) -> None:

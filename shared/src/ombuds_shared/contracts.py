@@ -175,8 +175,8 @@ class ReferralResponded(Contract):
 
 
 class ReferralDispositionReceived(Contract):
+    # The disposition's text stays in the referrals database, out of workflow history.
     at: datetime
-    disposition: str
 
 
 class RecallReferral(Contract):
