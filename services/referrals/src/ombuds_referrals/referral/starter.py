@@ -32,6 +32,8 @@ async def start_pending(
                 .join(DirectoryEntry, DirectoryEntry.id == Referral.recipient_id)
                 .where(
                     Referral.workflow_started.is_(False),
+                    # Recalled before its workflow ever ran: nothing to deliver or recall.
+                    Referral.recalled_at.is_(None),
                     Referral.created_at < utcnow() - timedelta(seconds=5),
                 )
                 .limit(100)
