@@ -25,8 +25,9 @@ from support.infra import (
     drop_postgres_database,
     postgres_reachable,
 )
-from support.referrals import issue_key, refer
+from support.referrals import STAFF, issue_key, refer
 from support.system import eventually, isolated_namespace
+from support.webhook_receiver import webhook_receiver
 
 
 class Agency:
@@ -75,6 +76,9 @@ async def test_a_referral_reaches_the_agency_which_answers_through_its_api(
         await stack.enter_async_context(app.router.lifespan_context(app))
         await stack.enter_async_context(build_worker(temporal))
         await stack.enter_async_context(running(consumer.run()))
+        receiver = await stack.enter_async_context(
+            webhook_receiver("crcl-shared-secret-0123456789")
+        )
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://referrals")
         )
@@ -83,6 +87,12 @@ async def test_a_referral_reaches_the_agency_which_answers_through_its_api(
             return (await client.get("/healthz")).status_code == 200
 
         await eventually(healthy, timeout=60)
+        hooked = await client.patch(
+            "/api/v1/admin/directory/crcl",
+            json={"webhook_url": receiver.url, "webhook_secret": receiver.secret},
+            headers=STAFF,
+        )
+        assert hooked.json()["channels"] == ["kafka", "webhook"]
         referral = await refer(client, "crcl")
         assert referral["workflow_started"] is True
 
@@ -94,6 +104,10 @@ async def test_a_referral_reaches_the_agency_which_answers_through_its_api(
         assert event.subject == "crcl"
         assert event.data["action"] == "referral"
         assert event.data["control_number"] == referral["control_number"]
+        # The signed webhook arrived too, and its signature verified.
+        [posted] = await eventually(lambda: _as_async(receiver.accepted), timeout=30)
+        assert posted["referral_id"] == referral["id"]
+        assert receiver.refused == 0
 
         handle = temporal.get_workflow_handle(
             referral_workflow_id(referral["id"]), result_type=ReferralState
@@ -122,7 +136,11 @@ async def test_a_referral_reaches_the_agency_which_answers_through_its_api(
         listed = await client.get(
             "/api/v1/referrals",
             params={"control_number": referral["control_number"]},
-            headers={"Authorization": "Bearer dev-staff-token"},
+            headers=STAFF,
         )
         assert listed.json()[0]["delivered_at"] is not None
         assert listed.json()[0]["disposition"] == "Resolved."
+
+
+async def _as_async(value: list[dict[str, object]]) -> list[dict[str, object]]:
+    return value

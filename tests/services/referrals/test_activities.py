@@ -6,17 +6,14 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
-from ombuds_devstack.processes import free_port
 from ombuds_referrals import webhooks
 from ombuds_referrals.activities import ReferralActivities
 from ombuds_referrals.models import OutboxRecord
@@ -28,56 +25,16 @@ from ombuds_shared.events import (
     REFERRALS_OUTBOUND_TOPIC,
 )
 from support.referrals import STAFF, issue_key, refer
+from support.webhook_receiver import Receiver, webhook_receiver
 
 Sessions = async_sessionmaker[AsyncSession]
 SECRET = "shared-secret-" + "x" * 20
 
 
-@dataclass
-class Receiver:
-    """An agency's webhook endpoint: verifies each signature, drops repeated idempotency keys."""
-
-    url: str
-    secret: str
-    accepted: list[dict[str, object]] = field(default_factory=list)
-    refused: int = 0
-    seen_keys: set[str] = field(default_factory=set)
-    # Set to make the receiver answer this status to every request (an outage, a refusal).
-    answer_with: int | None = None
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    port = free_port()
-    state = Receiver(url=f"http://127.0.0.1:{port}/referrals", secret=SECRET)
-
-    async def handle(request: web.Request) -> web.Response:
-        body = await request.read()
-        if state.answer_with is not None:
-            return web.Response(status=state.answer_with)
-        valid = webhooks.verify(
-            state.secret,
-            request.headers.get(webhooks.TIMESTAMP_HEADER, ""),
-            body,
-            request.headers.get(webhooks.SIGNATURE_HEADER, ""),
-            now=int(time.time()),
-        )
-        if not valid:
-            state.refused += 1
-            return web.Response(status=401)
-        key = request.headers[webhooks.IDEMPOTENCY_HEADER]
-        if key not in state.seen_keys:
-            state.seen_keys.add(key)
-            state.accepted.append(json.loads(body))
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/referrals", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield state
-    await runner.cleanup()
+    async with webhook_receiver(SECRET) as running:
+        yield running
 
 
 async def agency_with_webhook(client: httpx.AsyncClient, url: str, secret: str) -> str:
