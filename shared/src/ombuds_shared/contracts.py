@@ -126,6 +126,8 @@ class ReferralInput(Contract):
     response_business_days: int
     # Between the first reminder, the second and the escalation.
     reminder_interval_business_days: int = 2
+    # Count Inauguration Day as a holiday (it is one only around Washington, D.C.).
+    inauguration_day: bool = False
 
 
 class DeliverReferral(Contract):

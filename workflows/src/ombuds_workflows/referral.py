@@ -91,7 +91,9 @@ class Referral:
 
         # Counted from the referral, not from the end of a delivery that took retries.
         self._acknowledgement_deadline = business_deadline(
-            workflow.info().start_time, request.acknowledgement_business_days
+            workflow.info().start_time,
+            request.acknowledgement_business_days,
+            request.inauguration_day,
         )
         await self._phase(
             request, channels, "acknowledgement", ACKNOWLEDGEMENT_STEPS, self._is_acknowledged
@@ -99,7 +101,7 @@ class Referral:
         if self._recall is None:
             self._status = "acknowledged"
             self._response_deadline = business_deadline(
-                workflow.now(), request.response_business_days
+                workflow.now(), request.response_business_days, request.inauguration_day
             )
             await self._phase(request, channels, "response", RESPONSE_STEPS, self._has_answered)
         if self._recall is None:
@@ -132,7 +134,9 @@ class Referral:
             if await self._wait_until(deadline, done):
                 return
             next_deadline = (
-                business_deadline(deadline, request.reminder_interval_business_days)
+                business_deadline(
+                    deadline, request.reminder_interval_business_days, request.inauguration_day
+                )
                 if step == "reminder"
                 else None
             )
