@@ -11,7 +11,7 @@ from ombuds_referrals.models import Referral
 from ombuds_referrals.referral import service
 from ombuds_referrals.referral.schemas import RecallRequest, ReferralCreate, ReferralView
 from ombuds_referrals.referral.workflows import signal_after_commit, start_referral
-from ombuds_shared.contracts import RECALL_REFERRAL_SIGNAL, RecallReferral, referral_workflow_id
+from ombuds_shared.contracts import RECALL_REFERRAL_SIGNAL, RecallReferral
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import ServiceError, SessionFactoryDep, UnavailableError
@@ -27,12 +27,7 @@ class InvalidControlNumberError(ServiceError):
 
 
 def view(referral: Referral) -> ReferralView:
-    return ReferralView.model_validate(
-        {
-            **{c: getattr(referral, c) for c in ReferralView.model_fields if hasattr(referral, c)},
-            "workflow_id": referral_workflow_id(referral.id),
-        }
-    )
+    return ReferralView.model_validate(referral)
 
 
 @router.post("", response_model=ReferralView, status_code=status.HTTP_201_CREATED)

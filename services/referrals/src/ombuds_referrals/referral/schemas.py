@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from ombuds_shared.contracts import referral_workflow_id
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 
 
@@ -58,4 +59,9 @@ class ReferralView(BaseModel):
     escalated_at: datetime | None
     recalled_at: datetime | None
     workflow_started: bool
-    workflow_id: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def workflow_id(self) -> str:
+        """Where to find it in the Temporal UI."""
+        return referral_workflow_id(self.id)
