@@ -105,3 +105,110 @@ class LifecycleState(Contract):
     status: str
     acknowledged: bool
     acknowledgement_message_id: str | None = None
+
+
+# Referrals
+# The `Referral` workflow (id `referral-<referral id>`) delivers a referral on every channel of
+# its recipient and follows it through acknowledgement, response and disposition. Its
+# activities live in the referrals service, on the referrals task queue.
+
+REFERRAL_WORKFLOW = "Referral"
+REFERRALS_TASK_QUEUE = "ombuds-referrals"
+
+DELIVER_REFERRAL_ACTIVITY = "referrals.deliver"
+RECORD_REFERRAL_STEP_ACTIVITY = "referrals.record_step"
+REFERRAL_SNAPSHOT_ACTIVITY = "referrals.snapshot"
+
+REFERRAL_ACKNOWLEDGED_SIGNAL = "acknowledged"
+REFERRAL_RESPONDED_SIGNAL = "responded"
+REFERRAL_DISPOSITION_SIGNAL = "disposition_received"
+RECALL_REFERRAL_SIGNAL = "recall"
+REFERRAL_STATE_QUERY = "state"
+
+# Delivery channels a directory entry may have, any combination.
+CHANNEL_KAFKA = "kafka"
+CHANNEL_WEBHOOK = "webhook"
+CHANNEL_EMAIL = "email"
+
+
+def referral_workflow_id(referral_id: str) -> str:
+    return f"referral-{referral_id}"
+
+
+class ReferralInput(Contract):
+    referral_id: str
+    control_number: str
+    recipient_id: str
+    # The recipient's channels at the time of referral; email is not delivered yet.
+    channels: list[str]
+    acknowledgement_business_days: int
+    response_business_days: int
+    # Between the first reminder, the second and the escalation.
+    reminder_interval_business_days: int = 2
+    # Count Inauguration Day as a holiday (it is one only around Washington, D.C.).
+    inauguration_day: bool = False
+
+
+class DeliverReferral(Contract):
+    referral_id: str
+    channel: str
+    # "referral", "reminder-acknowledgement-1", ..., "recall": what the recipient is told.
+    action: str
+    # One delivery per referral, action and channel however often the activity is retried.
+    idempotency_key: str
+    deadline: datetime | None = None
+
+
+class DeliveryResult(Contract):
+    channel: str
+    already_delivered: bool
+
+
+class RecordReferralStep(Contract):
+    """A timer step: a reminder or an escalation in the acknowledgement or response phase."""
+
+    referral_id: str
+    step: str  # "reminder" or "escalated"
+    phase: str  # "acknowledgement" or "response"
+    number: int = 0
+    at: datetime
+    next_deadline: datetime | None = None
+
+
+class ReferralSnapshot(Contract):
+    """What the referrals database knows; the workflow learns any signal it missed from it."""
+
+    status: str
+    acknowledged: bool
+    responded: bool
+    disposition_received: bool
+    recalled: bool
+    # False when the step was not recorded because the database shows it is no longer due.
+    step_recorded: bool = False
+
+
+class ReferralAcknowledged(Contract):
+    at: datetime
+
+
+class ReferralResponded(Contract):
+    at: datetime
+
+
+class ReferralDispositionReceived(Contract):
+    # The disposition's text stays in the referrals database, out of workflow history.
+    at: datetime
+
+
+class RecallReferral(Contract):
+    reason: str
+
+
+class ReferralState(Contract):
+    referral_id: str
+    status: str
+    acknowledgement_deadline: datetime | None = None
+    response_deadline: datetime | None = None
+    reminders_sent: int = 0
+    escalations: list[str] = []
+    failed_channels: list[str] = []

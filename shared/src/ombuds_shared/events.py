@@ -272,3 +272,92 @@ def make_event(source: str, event_type: str, body: EventBody, subject: str) -> C
     return CloudEvent(
         source=source, type=event_type, subject=subject, data=body.model_dump(mode="json")
     )
+
+
+# Referrals: on REFERRALS_TOPIC keyed by control number, except the outbound body, which goes
+# on REFERRALS_OUTBOUND_TOPIC keyed by the recipient's directory id (the envelope's subject).
+REFERRAL_CREATED_V1 = "ombuds.referral.created.v1"
+REFERRAL_DELIVERED_V1 = "ombuds.referral.delivered.v1"
+REFERRAL_ACKNOWLEDGED_V1 = "ombuds.referral.acknowledged.v1"
+REFERRAL_QUESTION_ASKED_V1 = "ombuds.referral.question-asked.v1"
+REFERRAL_REMINDER_SENT_V1 = "ombuds.referral.reminder-sent.v1"
+REFERRAL_ESCALATED_V1 = "ombuds.referral.escalated.v1"
+REFERRAL_RESPONDED_V1 = "ombuds.referral.responded.v1"
+REFERRAL_DISPOSITION_RECEIVED_V1 = "ombuds.referral.disposition-received.v1"
+REFERRAL_RECALLED_V1 = "ombuds.referral.recalled.v1"
+REFERRAL_OUTBOUND_V1 = "ombuds.referral.outbound.v1"
+
+
+class DisclosureV1(EventBody):
+    """What Form DHS-191 accounts for (5 U.S.C. 552a(c)): set when a record leaves DHS."""
+
+    date: datetime
+    nature: str
+    purpose: str
+    recipient_name: str
+    recipient_address: str
+
+
+class ReferralEventV1(EventBody):
+    referral_id: str
+    control_number: str
+    recipient_id: str
+    occurred_at: datetime
+
+
+class ReferralCreatedV1(ReferralEventV1):
+    recipient_name: str
+    recipient_kind: str
+    purpose: str
+    nature: str
+
+
+class ReferralDeliveredV1(ReferralEventV1):
+    channel: str
+    action: str
+    # Present for the first delivery of a referral to a body outside DHS.
+    disclosure: DisclosureV1 | None = None
+
+
+class ReferralAcknowledgedV1(ReferralEventV1):
+    pass
+
+
+class ReferralQuestionAskedV1(ReferralEventV1):
+    question: str
+
+
+class ReferralReminderSentV1(ReferralEventV1):
+    phase: str
+    number: int
+    next_deadline: datetime | None
+
+
+class ReferralEscalatedV1(ReferralEventV1):
+    phase: str
+
+
+class ReferralRespondedV1(ReferralEventV1):
+    response: str
+
+
+class ReferralDispositionReceivedV1(ReferralEventV1):
+    disposition: str
+
+
+class ReferralRecalledV1(ReferralEventV1):
+    reason: str
+
+
+class ReferralOutboundV1(EventBody):
+    """What a recipient receives (outbound topic and webhook): no case content, only the
+    control number and why; the recipient answers through the agency API."""
+
+    referral_id: str
+    control_number: str
+    recipient_id: str
+    action: str
+    nature: str
+    purpose: str
+    deadline: datetime | None
+    sent_at: datetime

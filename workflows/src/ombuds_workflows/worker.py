@@ -12,8 +12,9 @@ from ombuds_shared.settings import PlatformSettings
 from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_when_up
 from ombuds_workflows.case_lifecycle import CaseLifecycle
+from ombuds_workflows.referral import Referral
 
-WORKFLOWS = [CaseLifecycle]
+WORKFLOWS = [CaseLifecycle, Referral]
 
 
 def build_worker(client: Client, task_queue: str = WORKFLOWS_TASK_QUEUE) -> Worker:

@@ -1,5 +1,5 @@
-"""The referrals service. Today it only runs its outbox relay and answers `/healthz`;
-the agency directory, routing and the Referral workflow's activities come with issue 5."""
+"""The referrals service: the directory of offices and agencies, referrals and their Referral
+workflows' activities, the staff and agency APIs, and its outbox relay."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -7,14 +7,21 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ombuds_referrals.activities import ReferralActivities
 from ombuds_referrals.config import Settings
+from ombuds_referrals.directory.router import router as directory_router
 from ombuds_referrals.models import OutboxRecord
+from ombuds_referrals.referral.agency_router import router as agency_router
+from ombuds_referrals.referral.router import router as referral_router
+from ombuds_referrals.referral.starter import PendingStarts
+from ombuds_referrals.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
+from ombuds_shared.temporal import TemporalConnection
 
 SERVICE_NAME = "ombuds-referrals"
 
@@ -27,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         setup_tracing(SERVICE_NAME, settings.platform)
         engine = create_engine(settings.database_url)
         session_factory = create_session_factory(engine)
+        temporal = TemporalConnection(settings.platform)
         relay = OutboxRelay(
             session_factory,
             OutboxRecord,
@@ -34,18 +42,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             (REFERRALS_TOPIC, REFERRALS_OUTBOUND_TOPIC),
         )
         app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.temporal = temporal
         app.state.relay = relay
-        async with running(relay.run()):
+        activities = ReferralActivities(session_factory, settings.webhook_timeout_seconds)
+
+        async def run_worker() -> None:
+            client = await temporal.wait()
+            await build_worker(client, activities).run()
+
+        loops = [temporal.run(), relay.run(), PendingStarts(session_factory, temporal).run()]
+        if settings.run_worker:
+            loops.append(run_worker())
+        async with running(*loops):
             yield
         await engine.dispose()
 
     app = FastAPI(
         title="Ombuds referrals",
-        version="0.1.0",
-        description="Referrals to offices and agencies (directory and workflow: issue 5).",
+        version="0.2.0",
+        description="The directory of offices and agencies, referrals, and the agency API.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     install_common(app)
+    app.include_router(directory_router)
+    app.include_router(referral_router)
+    app.include_router(agency_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
@@ -54,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async def broker() -> bool:
             return bool(app.state.relay.connected)
 
-        return {"database": database, "broker": broker}
+        return {"database": database, "broker": broker, "temporal": app.state.temporal.is_healthy}
 
     add_health_route(app, checks)
     FastAPIInstrumentor.instrument_app(
