@@ -22,6 +22,7 @@ from ombuds_intake.portal.router import STATIC_DIR
 from ombuds_intake.portal.router import router as portal_router
 from ombuds_intake.rate_limits import install_rate_limit
 from ombuds_intake.router import router
+from ombuds_intake.self_service.router import router as self_service_router
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_rate_limit(app, settings)
     app.state.attachment_limits = AttachmentLimits.from_settings(settings)
     app.include_router(router)
+    app.include_router(self_service_router)
     app.include_router(attachments_router(app.state.attachment_limits))
     install_form_protection(app, settings.forms)
     app.include_router(portal_router)

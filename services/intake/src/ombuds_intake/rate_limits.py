@@ -19,6 +19,8 @@ LIMITED = (
     # The portal's pages post here.
     ("POST", "/submit/form"),
     ("POST", "/status"),
+    # Self-service pages; the API's verification and actions fall under /api/v1/submissions.
+    ("POST", "/manage"),
 )
 
 

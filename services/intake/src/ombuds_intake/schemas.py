@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from ombuds_intake.self_service.schemas import AmendmentView, SupplementView
+
 
 class SubmissionAccepted(BaseModel):
     control_number: str
@@ -21,3 +23,6 @@ class SubmissionStatus(BaseModel):
     status: str
     received_at: datetime
     status_updated_at: datetime
+    # What the submitter added or corrected since (self-service), oldest first.
+    supplements: list[SupplementView] = []
+    amendments: list[AmendmentView] = []
