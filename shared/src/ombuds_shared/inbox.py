@@ -83,6 +83,11 @@ class EventConsumer:
                 self.connected = False
                 log.warning("%s: broker unavailable (%s); reconnecting", self._group_id, error)
                 await self._stop(consumer)
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # aiokafka's stop() can swallow a cancellation that arrives while it runs;
+                    # without this the loop would retry forever and shutdown would hang.
+                    raise asyncio.CancelledError from None
                 await asyncio.sleep(1.0)
 
     @staticmethod
