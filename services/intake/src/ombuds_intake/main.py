@@ -20,6 +20,8 @@ from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
 from ombuds_intake.portal.router import STATIC_DIR
 from ombuds_intake.portal.router import router as portal_router
+from ombuds_intake.portal.self_service import COOKIE_PATH as SELF_SERVICE_PAGES
+from ombuds_intake.portal.self_service import router as self_service_pages
 from ombuds_intake.rate_limits import install_rate_limit
 from ombuds_intake.router import router
 from ombuds_intake.self_service.router import router as self_service_router
@@ -77,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Takes compliments, questions, complaints, tips and comments from the public.",
         lifespan=lifespan,
     )
+    upload_limit = upload_body_limit(settings.attachment_max_bytes)
+    # The self-service supplement page uploads a file with its form.
     install_common(
-        app, body_limits={ATTACHMENTS_PATH: upload_body_limit(settings.attachment_max_bytes)}
+        app, body_limits={ATTACHMENTS_PATH: upload_limit, SELF_SERVICE_PAGES: upload_limit}
     )
     app.state.settings = settings
     install_rate_limit(app, settings)
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments_router(app.state.attachment_limits))
     install_form_protection(app, settings.forms)
     app.include_router(portal_router)
+    app.include_router(self_service_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def checks() -> dict[str, HealthCheck]:

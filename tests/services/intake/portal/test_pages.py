@@ -416,6 +416,7 @@ def test_the_development_forms_secret_is_refused_outside_development(
 ) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("INTAKE_STAFF_TOKEN", "a-staff-token-set-for-production")
+    monkeypatch.setenv("INTAKE_VERIFICATION_SECRET", "a-verification-secret-set-for-production")
     monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
     with pytest.raises(ValueError, match="OMBUDS_FORMS_SECRET"):
         Settings()

@@ -75,9 +75,14 @@ class SelfServiceSubmissionNotFoundError(NotFoundError):
         super().__init__("No submission has this control number.")
 
 
-def field_error(field: str, rule: str, message: str, value: Any = None) -> RequestValidationError:
+def field_error(
+    field: str, rule: str, message: str, context: dict[str, Any] | None = None
+) -> RequestValidationError:
     """A 422 naming `field` and the `rule` it broke, in the API's usual shape."""
-    return RequestValidationError([{"loc": ("body", field), "type": rule, "msg": message}])
+    error: dict[str, Any] = {"loc": ("body", field), "type": rule, "msg": message}
+    if context:
+        error["ctx"] = context
+    return RequestValidationError([error])
 
 
 # Asking for a code --------------------------------------------------------------------------
@@ -260,7 +265,9 @@ def _validated_value(field_path: str, field: FieldDefinition, value: Any) -> Any
         return adapter.dump_python(adapter.validate_python(value), mode="json")
     except ValidationError as error:
         first = error.errors()[0]
-        raise field_error("value", first["type"], f"{field_path}: {first['msg']}") from None
+        raise field_error(
+            "value", first["type"], f"{field_path}: {first['msg']}", first.get("ctx")
+        ) from None
 
 
 # Actions ------------------------------------------------------------------------------------
