@@ -19,6 +19,7 @@ from ombuds_intake.models import OutboxRecord, Submission
 from ombuds_intake.self_service.models import Amendment
 from ombuds_intake.self_service.tokens import issue_token
 from ombuds_intake.verification.models import VerificationCode
+from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import create_session_factory, utcnow
 from ombuds_shared.events import (
     SUBMISSION_CORRECTED_V1,
@@ -431,3 +432,29 @@ async def test_closed_case_cannot_be_changed(intake: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 409
     assert "closed" in response.json()["detail"]
+
+
+async def test_asking_for_codes_is_rate_limited_like_submissions(
+    tmp_path_factory: pytest.TempPathFactory, infra: Infra
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('limited') / 'intake.db'}"
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    settings = Settings(
+        database_url=url,
+        platform=infra.isolated_platform(),
+        rate_limit_burst=1,
+        rate_limit_per_minute=1,
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake"
+        ) as client,
+    ):
+        path = f"/api/v1/submissions/{new_control_number()}/verification"
+        first = await client.post(path, json={"email": "maria@example.org"})
+        second = await client.post(path, json={"email": "maria@example.org"})
+    assert first.status_code == 202
+    assert second.status_code == 429
+    assert int(second.headers["Retry-After"]) > 0
