@@ -18,7 +18,7 @@ from ombuds_intake.attachments.service import AttachmentLimits
 from ombuds_intake.attachments.storage import build_store
 from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
-from ombuds_intake.portal.router import STATIC_DIR
+from ombuds_intake.portal.router import STATIC_DIR, SUBMIT_FORM_PATH
 from ombuds_intake.portal.router import router as portal_router
 from ombuds_intake.portal.self_service import COOKIE_PATH as SELF_SERVICE_PAGES
 from ombuds_intake.portal.self_service import router as self_service_pages
@@ -80,9 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     upload_limit = upload_body_limit(settings.attachment_max_bytes)
-    # The self-service supplement page uploads a file with its form.
+    # Portal forms that carry files: the supplement page (one), the submission form (several).
+    form_with_files = upload_body_limit(
+        settings.attachment_max_bytes * max(1, settings.attachment_max_count)
+    )
     install_common(
-        app, body_limits={ATTACHMENTS_PATH: upload_limit, SELF_SERVICE_PAGES: upload_limit}
+        app,
+        body_limits={
+            ATTACHMENTS_PATH: upload_limit,
+            SELF_SERVICE_PAGES: upload_limit,
+            SUBMIT_FORM_PATH: form_with_files,
+        },
     )
     app.state.settings = settings
     install_rate_limit(app, settings)

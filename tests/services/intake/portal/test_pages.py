@@ -151,7 +151,8 @@ async def test_the_form_asks_exactly_the_paths_fields(
     portal: httpx.AsyncClient, category: str, anonymous: bool
 ) -> None:
     page = await open_form(portal, category, anonymous)
-    expected = {"accuracy_certified"}
+    # Every path offers the optional file input.
+    expected = {"accuracy_certified", "files"}
     required = {field_id("path", "accuracy_certified")}
     if DEFINITION.categories[category].topics:
         expected.add("topic")

@@ -422,6 +422,17 @@ STRINGS: dict[str, dict[Language, str]] = {
         "en": "Check the box to confirm you want to withdraw the submission.",
         "es": "Marque la casilla para confirmar que desea retirar el envío.",
     },
+    "files_label": {"en": "Attach files (optional)", "es": "Adjuntar archivos (opcional)"},
+    "files_hint": {
+        "en": "Up to {max} files: PDF, JPEG or PNG, each up to 10 MB. If the page shows an "
+        "error, choose the files again.",
+        "es": "Hasta {max} archivos: PDF, JPEG o PNG, de hasta 10 MB cada uno. Si la página "
+        "muestra un error, vuelva a elegir los archivos.",
+    },
+    "files_err_count": {
+        "en": "Choose at most {max} files.",
+        "es": "Elija como máximo {max} archivos.",
+    },
     "err_reason_long": {
         "en": "The reason must be 1000 characters or fewer.",
         "es": "El motivo debe tener 1000 caracteres o menos.",

@@ -4,6 +4,7 @@ The pages build the same body the JSON API takes and validate it with the same p
 the portal can never accept what the API would refuse.
 """
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ from ombuds_intake.portal.i18n import (
     Language,
     Translator,
 )
+from ombuds_intake.portal.uploads import chosen_files, store_files
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.forms import (
     EXPIRED,
@@ -47,6 +49,9 @@ from ombuds_shared.http import session_factory_of
 PORTAL_DIR = Path(__file__).parent
 STATIC_DIR = PORTAL_DIR / "static"
 LANG_COOKIE = "ombuds_lang"
+FILES_FIELD = "files"
+FILES_ID = fields.field_id("path", FILES_FIELD)
+SUBMIT_FORM_PATH = "/submit/form"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 templates = Jinja2Templates(
@@ -230,6 +235,9 @@ def _form_page(
             "category_label": t.text(definition.categories[category].label),
             "topic": topic,
             "sections": sections,
+            "files_id": FILES_ID,
+            "files_error": next((e.message for e in errors or [] if e.field_id == FILES_ID), None),
+            "max_files": request.app.state.attachment_limits.max_count,
             "certify_id": fields.field_id("path", fields.CERTIFY),
             "certify_error": certify_error,
             "certified": certified,
@@ -292,6 +300,21 @@ async def send_submission(request: Request) -> Response:
             field_errors,
             certified=fields.checked(form.get(fields.CERTIFY)),
         )
+    uploads = chosen_files(form, FILES_FIELD)
+    if uploads:
+        # Stored only once the answers pass, then claimed by the submission as it is accepted.
+        stored = await store_files(request, uploads, FILES_ID, t)
+        if isinstance(stored, fields.FieldError):
+            return _form_page(
+                request,
+                kind,
+                category,
+                anonymous,
+                values,
+                [stored],
+                certified=fields.checked(form.get(fields.CERTIFY)),
+            )
+        validated = dataclasses.replace(validated, attachments=stored)
     client_ip = request.client.host if request.client else None
     submission, _created = await accept(request, validated, None, client_ip)
     return RedirectResponse(

@@ -11,24 +11,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
-from ombuds_intake.attachments.errors import (
-    AttachmentError,
-    AttachmentTooLargeError,
-    UnsupportedTypeError,
-)
-from ombuds_intake.attachments.service import store_upload
 from ombuds_intake.forms.definition import load_definition
 from ombuds_intake.portal import fields
 from ombuds_intake.portal.i18n import Translator
 from ombuds_intake.portal.router import _render, _verified, language
+from ombuds_intake.portal.uploads import chosen_files, store_files
 from ombuds_intake.self_service import service
 from ombuds_intake.self_service.schemas import MAX_SUPPLEMENT_LENGTH
 from ombuds_intake.self_service.tokens import TOKEN_MAX_AGE_SECONDS, issue_token, token_controls
 from ombuds_intake.verification.service import Redemption
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
-from ombuds_shared.db import UnitOfWork
 from ombuds_shared.forms import form_protection, issue_form
 from ombuds_shared.http import session_factory_of
 
@@ -386,33 +379,6 @@ async def supplement_form(request: Request, control_number: str) -> Response:
     return _supplement_page(request, canonical)
 
 
-async def _upload(request: Request, upload: UploadFile, t: Translator) -> str | fields.FieldError:
-    """Store one uploaded file, unclaimed; its id, or the error to show on the file field."""
-    data = await upload.read()
-    client_ip = request.client.host if request.client else None
-    try:
-        async with UnitOfWork(session_factory_of(request)) as uow:
-            attachment = await store_upload(
-                uow.session,
-                request.app.state.attachment_store,
-                upload.filename,
-                data,
-                client_ip,
-                request.app.state.attachment_limits,
-            )
-            await uow.commit()
-    except AttachmentError as error:
-        key = (
-            "supplement_err_type"
-            if isinstance(error, UnsupportedTypeError)
-            else "supplement_err_size"
-            if isinstance(error, AttachmentTooLargeError)
-            else "supplement_err_file"
-        )
-        return fields.FieldError(FILE_ID, t(key))
-    return attachment.id
-
-
 @router.post("/manage/{control_number}/supplement", response_class=HTMLResponse)
 async def supplement_send(request: Request, control_number: str) -> Response:
     canonical = _controlled(request, control_number)
@@ -423,8 +389,7 @@ async def supplement_send(request: Request, control_number: str) -> Response:
         return form
     t = Translator(language(request))
     text = str(form.get("text", "")).strip()
-    upload = form.get("file")
-    has_file = isinstance(upload, UploadFile) and bool(upload.filename)
+    uploads = chosen_files(form, "file")
     errors: list[fields.FieldError] = []
     if len(text) > MAX_SUPPLEMENT_LENGTH:
         errors.append(
@@ -432,15 +397,15 @@ async def supplement_send(request: Request, control_number: str) -> Response:
                 TEXT_ID, t("err_too_long", label=t("supplement_text"), max=MAX_SUPPLEMENT_LENGTH)
             )
         )
-    if not text and not has_file:
+    if not text and not uploads:
         errors.append(fields.FieldError(TEXT_ID, t("supplement_err_empty")))
     attachment_ids: list[str] = []
-    if not errors and has_file and isinstance(upload, UploadFile):
-        stored = await _upload(request, upload, t)
+    if not errors and uploads:
+        stored = await store_files(request, uploads[:1], FILE_ID, t)
         if isinstance(stored, fields.FieldError):
             errors.append(stored)
         else:
-            attachment_ids.append(stored)
+            attachment_ids = stored
     if errors:
         return _supplement_page(request, canonical, text, errors)
     try:
