@@ -16,7 +16,7 @@ from ombuds_intake.forms.paths import validate_submission
 from ombuds_intake.models import Submission
 from ombuds_intake.schemas import SubmissionAccepted, SubmissionStatus
 from ombuds_intake.self_service import service as self_service
-from ombuds_intake.self_service.schemas import AmendmentView, SupplementView
+from ombuds_intake.self_service.schemas import AmendmentSummary, SupplementSummary
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.http import NotFoundError, ServiceError, SessionFactoryDep
 
@@ -184,10 +184,18 @@ async def submission_status(
         received_at=submission.received_at,
         status_updated_at=submission.status_updated_at,
         supplements=[
-            SupplementView.model_validate(row, from_attributes=True) for row in added.supplements
+            SupplementSummary(
+                supplement_id=row.supplement_id,
+                supplemented_at=row.supplemented_at,
+                attachment_count=len(row.attachments),
+            )
+            for row in added.supplements
         ],
         amendments=[
-            AmendmentView.model_validate(row, from_attributes=True) for row in added.amendments
+            AmendmentSummary(
+                amendment_id=row.amendment_id, field=row.field, amended_at=row.amended_at
+            )
+            for row in added.amendments
         ],
     )
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from ombuds_intake.self_service.schemas import AmendmentView, SupplementView
+from ombuds_intake.self_service.schemas import AmendmentSummary, SupplementSummary
 
 
 class SubmissionAccepted(BaseModel):
@@ -23,6 +23,7 @@ class SubmissionStatus(BaseModel):
     status: str
     received_at: datetime
     status_updated_at: datetime
-    # What the submitter added or corrected since (self-service), oldest first.
-    supplements: list[SupplementView] = []
-    amendments: list[AmendmentView] = []
+    # What the submitter added or corrected since (self-service), oldest first; the lookup
+    # needs only the email, so it names what changed, never the content or the values.
+    supplements: list[SupplementSummary] = []
+    amendments: list[AmendmentSummary] = []

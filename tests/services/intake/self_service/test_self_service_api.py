@@ -274,6 +274,13 @@ async def test_supplement_with_text_and_a_file(intake: httpx.AsyncClient) -> Non
     )
     assert again.status_code == 422
     assert again.json()["code"] == "attachment_already_used"
+    status = await intake.get(
+        f"/api/v1/submissions/{number}/status",
+        headers={"X-Submitter-Email": await email_of(intake, number)},
+    )
+    [summary] = status.json()["supplements"]
+    assert summary["attachment_count"] == 1
+    assert "4471" not in status.text
 
 
 async def test_empty_supplement_is_refused(intake: httpx.AsyncClient) -> None:
@@ -336,7 +343,10 @@ async def test_correction_keeps_the_original(intake: httpx.AsyncClient) -> None:
         f"/api/v1/submissions/{number}/status",
         headers={"X-Submitter-Email": await email_of(intake, number)},
     )
-    assert [a["new_value"] for a in status.json()["amendments"]] == ["619 555 0199", "619 555 0100"]
+    # The email-only status lookup says what changed, never the values.
+    amendments = status.json()["amendments"]
+    assert [a["field"] for a in amendments] == ["contact.phone", "contact.phone"]
+    assert "619 555" not in status.text
 
 
 async def test_correction_of_a_field_off_the_path_is_refused(intake: httpx.AsyncClient) -> None:

@@ -81,3 +81,19 @@ class WithdrawalView(BaseModel):
     status: str
     reason: str | None
     withdrawn_at: datetime
+
+
+class SupplementSummary(BaseModel):
+    """What the status lookup (email only, no code) shows of a supplement: no content."""
+
+    supplement_id: str
+    supplemented_at: datetime
+    attachment_count: int
+
+
+class AmendmentSummary(BaseModel):
+    """What the status lookup shows of a correction: which field and when, not the values."""
+
+    amendment_id: str
+    field: str
+    amended_at: datetime
