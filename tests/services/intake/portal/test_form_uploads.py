@@ -2,11 +2,11 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake.attachments.models import Attachment
 from ombuds_intake.config import Settings
@@ -48,7 +48,7 @@ async def portal(
         yield client
 
 
-def sessions(client: httpx.AsyncClient) -> Any:
+def sessions(client: httpx.AsyncClient) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(client.app.state.engine)  # type: ignore[attr-defined]
 
 

@@ -183,7 +183,7 @@ async def test_request_code_supplement_correct_withdraw_in_english(
     await page.fill("#f-supplement-text", "I found the receipt; it is attached.")
     await page.set_input_files(
         "#f-supplement-file",
-        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": sample_files.png()}],
+        files={"name": "receipt.png", "mimeType": "image/png", "buffer": sample_files.png()},
     )
     await page.click("form button[type=submit]")
     await page.wait_for_url(f"**/manage/{number}?done=supplement**")

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake.config import Settings
 from ombuds_intake.main import create_app
@@ -62,7 +63,7 @@ async def english(portal: httpx.AsyncClient) -> None:
     await portal.get("/?lang=en")
 
 
-def sessions(client: httpx.AsyncClient) -> Any:
+def sessions(client: httpx.AsyncClient) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(client.app.state.engine)  # type: ignore[attr-defined]
 
 

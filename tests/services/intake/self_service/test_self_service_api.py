@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_intake.config import Settings
 from ombuds_intake.main import create_app
@@ -65,7 +66,7 @@ async def intake(
         yield client
 
 
-def sessions(client: httpx.AsyncClient) -> Any:
+def sessions(client: httpx.AsyncClient) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(client.app.state.engine)  # type: ignore[attr-defined]
 
 
