@@ -315,3 +315,18 @@ async def test_supplement_refuses_a_file_of_the_wrong_type(portal: httpx.AsyncCl
     assert response.status_code == 422
     assert "El archivo debe ser PDF, JPEG o PNG." in response.text
     assert read_page(response.text).summary_links == ["#f-supplement-file"]
+
+
+async def test_status_page_counts_additions_without_showing_them(
+    portal: httpx.AsyncClient,
+) -> None:
+    number, email = await signed_in(portal)
+    form = await page(portal, f"/manage/{number}/supplement")
+    added = await post(portal, f"/manage/{number}/supplement", form, {"text": "Secret detail."})
+    assert added.status_code == 303
+    lookup = await page(portal, "/status")
+    response = await post(portal, "/status", lookup, {"control_number": number, "email": email})
+    assert response.status_code == 200
+    assert "Additions you made: 1" in response.text
+    assert "Corrections you made" not in response.text
+    assert "Secret detail." not in response.text

@@ -422,6 +422,8 @@ STRINGS: dict[str, dict[Language, str]] = {
         "en": "Check the box to confirm you want to withdraw the submission.",
         "es": "Marque la casilla para confirmar que desea retirar el envío.",
     },
+    "status_supplements": {"en": "Additions you made", "es": "Información que agregó"},
+    "status_amendments": {"en": "Corrections you made", "es": "Correcciones que hizo"},
     "files_label": {"en": "Attach files (optional)", "es": "Adjuntar archivos (opcional)"},
     "files_hint": {
         "en": "Up to {max} files: PDF, JPEG or PNG, each up to 10 MB. If the page shows an "

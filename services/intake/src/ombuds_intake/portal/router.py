@@ -32,6 +32,7 @@ from ombuds_intake.portal.i18n import (
     Translator,
 )
 from ombuds_intake.portal.uploads import chosen_files, store_files
+from ombuds_intake.self_service import service as self_service
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.forms import (
     EXPIRED,
@@ -408,6 +409,7 @@ async def status_lookup(request: Request) -> HTMLResponse:
     try:
         async with session_factory_of(request)() as session:
             submission = await service.submission_status(session, canonical, email)
+            added = await self_service.history(session, submission.control_number)
     except service.SubmissionNotFoundError:
         # One answer for an unknown number and a wrong email, so neither is revealed.
         errors = [fields.FieldError(STATUS_NUMBER_ID, t("status_no_match"))]
@@ -421,6 +423,9 @@ async def status_lookup(request: Request) -> HTMLResponse:
         "status": t(status_key) if status_key in _STATUS_KEYS else submission.status,
         "received_at": submission.received_at.date().isoformat(),
         "updated_at": submission.status_updated_at.date().isoformat(),
+        # Counts only: this lookup needs no code, so it never shows what was added or changed.
+        "supplements": str(len(added.supplements)),
+        "amendments": str(len(added.amendments)),
     }
     return _status_page(request, {"control_number": "", "email": ""}, result=result)
 
