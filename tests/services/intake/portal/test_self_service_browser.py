@@ -223,6 +223,9 @@ async def test_emailed_link_and_every_page_in_spanish(
     link = re.search(r"(http://\S+/manage/verify/\S+)", text)
     assert link is not None, text
     await page.goto(link.group(1) + "&lang=es")
+    assert await page.get_attribute("html", "lang") == "es"
+    await assert_accessible(page)
+    await page.click("#link-continue")
     await page.wait_for_url(f"**/manage/{number}?lang=es")
     assert await page.get_attribute("html", "lang") == "es"
     await assert_accessible(page)
@@ -235,5 +238,6 @@ async def test_emailed_link_and_every_page_in_spanish(
         await assert_accessible(page)
     # The link worked once only.
     await page.goto(link.group(1))
+    await page.click("#link-continue")
     assert await page.locator("#link-failed").is_visible()
     await assert_accessible(page)

@@ -199,19 +199,39 @@ async def test_wrong_code_says_how_many_tries_are_left(portal: httpx.AsyncClient
     assert read_page(answer.text).summary_links == ["#f-manage-code"]
 
 
-async def test_emailed_link_signs_in_once(portal: httpx.AsyncClient) -> None:
+async def test_emailed_link_signs_in_once_after_a_click(portal: httpx.AsyncClient) -> None:
     number, email = await submit(portal)
     await ask_for_code(portal, number, email)
     event = await last_code_event(portal, number)
     assert event is not None
     link = urlsplit(event["link"])
-    first = await portal.get(f"{link.path}?{link.query}")
+    # Opening the link (as a mail scanner would) spends nothing: it shows a button.
+    opened = await portal.get(f"{link.path}?{link.query}")
+    assert opened.status_code == 200
+    assert COOKIE not in opened.headers.get("set-cookie", "")
+    again = await portal.get(f"{link.path}?{link.query}")
+    button = read_page(again.text)
+    first = await portal.post(link.path, data=button.hidden())
     assert first.status_code == 303
     assert first.headers["location"].startswith(f"/manage/{number}")
     assert f"{COOKIE}=" in first.headers["set-cookie"]
-    again = await portal.get(f"{link.path}?{link.query}")
-    assert again.status_code == 410
-    assert "This link no longer works" in again.text
+    second = await portal.post(link.path, data=button.hidden())
+    assert second.status_code == 410
+    assert "This link no longer works" in second.text
+
+
+async def test_the_link_button_needs_the_csrf_token(portal: httpx.AsyncClient) -> None:
+    number, email = await submit(portal)
+    await ask_for_code(portal, number, email)
+    event = await last_code_event(portal, number)
+    assert event is not None
+    link = urlsplit(event["link"])
+    token = link.query.removeprefix("token=")
+    forged = await portal.post(link.path, data={"token": token, "csrf_token": "forged"})
+    assert forged.status_code == 403
+    # Refused before the token was tried: the real button still works.
+    button = read_page((await portal.get(f"{link.path}?{link.query}")).text)
+    assert (await portal.post(link.path, data=button.hidden())).status_code == 303
 
 
 async def test_without_the_cookie_the_case_page_asks_for_a_code(

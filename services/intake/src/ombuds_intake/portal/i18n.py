@@ -318,6 +318,11 @@ STRINGS: dict[str, dict[Language, str]] = {
         "en": "This code has expired or was already used. Ask for a new code.",
         "es": "Este código venció o ya se usó. Pida un código nuevo.",
     },
+    "link_title": {"en": "Open your submission", "es": "Abrir su envío"},
+    "link_intro": {
+        "en": "Select Continue to see your submission and change it.",
+        "es": "Seleccione Continuar para ver su envío y modificarlo.",
+    },
     "link_failed_title": {"en": "This link no longer works", "es": "Este enlace ya no funciona"},
     "link_failed_text": {
         "en": "The link has expired or was already used. Ask for a new code.",

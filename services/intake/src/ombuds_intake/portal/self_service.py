@@ -22,7 +22,14 @@ from ombuds_intake.self_service.schemas import MAX_SUPPLEMENT_LENGTH
 from ombuds_intake.self_service.tokens import TOKEN_MAX_AGE_SECONDS, issue_token, token_controls
 from ombuds_intake.verification.service import Redemption
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
-from ombuds_shared.forms import form_protection, issue_form
+from ombuds_shared.forms import (
+    CSRF_FIELD,
+    EXPIRED,
+    NO_COOKIE,
+    CsrfError,
+    form_protection,
+    issue_form,
+)
 from ombuds_shared.http import session_factory_of
 
 router = APIRouter(include_in_schema=False)
@@ -227,7 +234,39 @@ async def manage_link(
     request: Request,
     verification_id: str,
     token: Annotated[str, Query(max_length=200)] = "",
-) -> Response:
+) -> HTMLResponse:
+    # Opening the link only shows a button: mail scanners that fetch every link must not
+    # spend the one-time token before the person clicks.
+    lang = language(request)
+    return _render(
+        request,
+        "manage_link.html",
+        {"token": token, "action": f"/manage/verify/{verification_id[:32]}?lang={lang}"},
+        switch=(f"/manage/verify/{verification_id[:32]}", {"token": token}),
+        tokens=issue_form(request),
+    )
+
+
+@router.post("/manage/verify/{verification_id}", response_class=HTMLResponse)
+async def manage_link_confirm(request: Request, verification_id: str) -> Response:
+    form = await request.form()
+    csrf = form.get(CSRF_FIELD)
+    try:
+        # CSRF only: the one-time token is the proof, and the bot check's minimum fill time
+        # would refuse a quick click on a one-button page.
+        protection = form_protection(request)
+        protection.check_csrf(
+            request.cookies.get(protection.cookie_name), csrf if isinstance(csrf, str) else None
+        )
+    except CsrfError as error:
+        key = {NO_COOKIE: "err_no_cookie", EXPIRED: "err_expired"}.get(
+            error.message, "err_not_verified"
+        )
+        message = Translator(language(request))(key)
+        return _render(
+            request, "forbidden.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN
+        )
+    token = str(form.get("token", ""))[:200]
     control_number = await service.confirm_link(
         session_factory_of(request), verification_id[:32], token, _secret(request)
     )
