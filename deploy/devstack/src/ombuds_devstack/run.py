@@ -156,6 +156,10 @@ class Stack:
             "TEMPORAL_ADDRESS": config.temporal_address,
             "NOTIFICATIONS_SMTP_URL": config.smtp_url,
             "INTAKE_ATTACHMENTS_DIR": str(config.data_dir / "attachments"),
+            # Emailed self-service links point at the portal as started here.
+            "INTAKE_PUBLIC_URL": config.env.get(
+                "INTAKE_PUBLIC_URL", f"http://{config.host}:{config.service_ports['intake']}"
+            ),
         }
         env.update({f"{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
         return env

@@ -20,10 +20,13 @@ from ombuds_intake.attachments.storage import build_store
 from ombuds_intake.config import Settings
 from ombuds_intake.models import OutboxRecord
 from ombuds_intake.portal.accounts import router as accounts_router
-from ombuds_intake.portal.router import STATIC_DIR
+from ombuds_intake.portal.router import STATIC_DIR, SUBMIT_FORM_PATH
 from ombuds_intake.portal.router import router as portal_router
+from ombuds_intake.portal.self_service import COOKIE_PATH as SELF_SERVICE_PAGES
+from ombuds_intake.portal.self_service import router as self_service_pages
 from ombuds_intake.rate_limits import install_rate_limit
 from ombuds_intake.router import router
+from ombuds_intake.self_service.router import router as self_service_router
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -78,18 +81,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Takes compliments, questions, complaints, tips and comments from the public.",
         lifespan=lifespan,
     )
+    upload_limit = upload_body_limit(settings.attachment_max_bytes)
+    # Portal forms that carry files: the supplement page (one), the submission form (several).
+    form_with_files = upload_body_limit(
+        settings.attachment_max_bytes * max(1, settings.attachment_max_count)
+    )
     install_common(
-        app, body_limits={ATTACHMENTS_PATH: upload_body_limit(settings.attachment_max_bytes)}
+        app,
+        body_limits={
+            ATTACHMENTS_PATH: upload_limit,
+            SELF_SERVICE_PAGES: upload_limit,
+            SUBMIT_FORM_PATH: form_with_files,
+        },
     )
     app.state.settings = settings
     install_rate_limit(app, settings)
     app.state.attachment_limits = AttachmentLimits.from_settings(settings)
     app.include_router(router)
+    app.include_router(self_service_router)
     app.include_router(attachments_router(app.state.attachment_limits))
     install_form_protection(app, settings.forms)
     app.include_router(portal_router)
     app.state.account_policy = AccountPolicy.from_settings(settings)
     app.include_router(accounts_router)
+    app.include_router(self_service_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def checks() -> dict[str, HealthCheck]:

@@ -24,6 +24,8 @@ LIMITED = (
     ("POST", "/account/sign-in"),
     ("POST", "/account/verify"),
     ("POST", "/account/attach"),
+    # Self-service pages; the API's verification and actions fall under /api/v1/submissions.
+    ("POST", "/manage"),
 )
 
 

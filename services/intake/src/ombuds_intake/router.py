@@ -15,6 +15,8 @@ from ombuds_intake.forms.definition import FormDefinition, available_versions, l
 from ombuds_intake.forms.paths import validate_submission
 from ombuds_intake.models import Submission
 from ombuds_intake.schemas import SubmissionAccepted, SubmissionStatus
+from ombuds_intake.self_service import service as self_service
+from ombuds_intake.self_service.schemas import AmendmentSummary, SupplementSummary
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.http import NotFoundError, ServiceError, SessionFactoryDep
 
@@ -173,6 +175,7 @@ async def submission_status(
         submission = await service.submission_status(
             session, _canonical(control_number), x_submitter_email
         )
+        added = await self_service.history(session, submission.control_number)
     return SubmissionStatus(
         control_number=submission.control_number,
         kind=submission.kind,
@@ -180,6 +183,20 @@ async def submission_status(
         status=submission.status,
         received_at=submission.received_at,
         status_updated_at=submission.status_updated_at,
+        supplements=[
+            SupplementSummary(
+                supplement_id=row.supplement_id,
+                supplemented_at=row.supplemented_at,
+                attachment_count=len(row.attachments),
+            )
+            for row in added.supplements
+        ],
+        amendments=[
+            AmendmentSummary(
+                amendment_id=row.amendment_id, field=row.field, amended_at=row.amended_at
+            )
+            for row in added.amendments
+        ],
     )
 
 

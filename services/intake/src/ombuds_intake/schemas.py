@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from ombuds_intake.self_service.schemas import AmendmentSummary, SupplementSummary
+
 
 class SubmissionAccepted(BaseModel):
     control_number: str
@@ -21,3 +23,7 @@ class SubmissionStatus(BaseModel):
     status: str
     received_at: datetime
     status_updated_at: datetime
+    # What the submitter added or corrected since (self-service), oldest first; the lookup
+    # needs only the email, so it names what changed, never the content or the values.
+    supplements: list[SupplementSummary] = []
+    amendments: list[AmendmentSummary] = []

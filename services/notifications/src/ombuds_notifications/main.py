@@ -19,10 +19,16 @@ from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.router import router
+from ombuds_notifications.verification import VerificationMailer
 from ombuds_notifications.worker import SERVICE_NAME, build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
-from ombuds_shared.events import NOTIFICATIONS_TOPIC
+from ombuds_shared.events import (
+    NOTIFICATIONS_TOPIC,
+    VERIFICATION_CODE_ISSUED_V1,
+    VERIFICATIONS_TOPIC,
+)
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
@@ -38,6 +44,7 @@ class _Runtime:
 
     engine: AsyncEngine
     relay: OutboxRelay
+    consumer: EventConsumer
     temporal: Client | None = None
     worker: Worker | None = None
 
@@ -72,12 +79,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session_factory, OutboxRecord, settings.platform, topics=(NOTIFICATIONS_TOPIC,)
         )
         activities = NotificationActivities(session_factory, settings, on_commit=relay.notify)
-        runtime = _Runtime(engine=engine, relay=relay)
+        # One-time codes are emailed straight from their event (see verification.py).
+        mailer = VerificationMailer(session_factory, settings)
+        consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-notifications",
+            topics=(VERIFICATIONS_TOPIC,),
+            handlers={VERIFICATION_CODE_ISSUED_V1: mailer.handle},
+        )
+        runtime = _Runtime(engine=engine, relay=relay, consumer=consumer)
         state["runtime"] = runtime
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.relay = relay
-        async with running(relay.run(), _run_temporal(runtime, settings, activities)):
+        app.state.consumer = consumer
+        async with running(
+            relay.run(), consumer.run(), _run_temporal(runtime, settings, activities)
+        ):
             yield
         await engine.dispose()
         state.pop("runtime", None)
@@ -105,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await runtime.temporal.service_client.check_health()
 
         async def broker() -> bool:
-            return runtime is not None and runtime.relay.connected
+            return runtime is not None and runtime.relay.connected and runtime.consumer.connected
 
         return {"database": database, "temporal": temporal, "broker": broker}
 

@@ -1,4 +1,4 @@
-"""What notifications owns: a delivery log of every message it sent, plus its outbox."""
+"""What notifications owns: a delivery log of every message it sent, its outbox and inbox."""
 
 from datetime import datetime
 
@@ -6,6 +6,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
+from ombuds_shared.inbox import InboxRecordMixin
 from ombuds_shared.outbox import OutboxRecordMixin
 
 STATUS_SENDING = "sending"
@@ -45,3 +46,9 @@ class Message(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+
+
+class InboxRecord(InboxRecordMixin, Base):
+    """Events already applied (verification codes emailed), so a redelivery changes nothing."""
+
+    __tablename__ = "inbox"

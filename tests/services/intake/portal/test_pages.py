@@ -151,7 +151,8 @@ async def test_the_form_asks_exactly_the_paths_fields(
     portal: httpx.AsyncClient, category: str, anonymous: bool
 ) -> None:
     page = await open_form(portal, category, anonymous)
-    expected = {"accuracy_certified"}
+    # Every path offers the optional file input.
+    expected = {"accuracy_certified", "files"}
     required = {field_id("path", "accuracy_certified")}
     if DEFINITION.categories[category].topics:
         expected.add("topic")
@@ -418,6 +419,7 @@ def test_the_development_forms_secret_is_refused_outside_development(
 ) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("INTAKE_STAFF_TOKEN", "a-staff-token-set-for-production")
+    monkeypatch.setenv("INTAKE_VERIFICATION_SECRET", "a-verification-secret-set-for-production")
     monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
     monkeypatch.delenv("INTAKE_VERIFICATION_SECRET", raising=False)
     with pytest.raises(ValueError, match="OMBUDS_FORMS_SECRET"):

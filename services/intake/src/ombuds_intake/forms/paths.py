@@ -298,3 +298,8 @@ def validate_submission(body: Any, audience: Audience = "public") -> ValidatedSu
         channel_details={key: data[key] for key in ("call", "scanned_document") if key in data}
         or None,
     )
+
+
+def value_annotation(field: FieldDefinition) -> Any:
+    """The type (with its rules) one field's value is validated by, e.g. for a correction."""
+    return _annotation(field)

@@ -267,3 +267,15 @@ def translate_errors(
 
 def today_iso() -> str:
     return date.today().isoformat()
+
+
+def error_message(
+    rule: str,
+    spec: FieldDefinition,
+    label: str,
+    name: str,
+    context: Mapping[str, Any],
+    t: Translator,
+) -> str:
+    """The plain message for one field's broken rule (as on the submission form)."""
+    return _message(rule, spec, label, name, context, t)

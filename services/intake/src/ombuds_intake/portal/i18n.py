@@ -449,6 +449,182 @@ STRINGS: dict[str, dict[Language, str]] = {
     "acct_go_cases": {"en": "Go to my cases", "es": "Ir a mis casos"},
     "acct_status_resolved": {"en": "Resolved", "es": "Resuelto"},
     "acct_status_redirected": {"en": "Redirected", "es": "Redirigido"},
+    # Self-service
+    "nav_manage": {"en": "Change a submission", "es": "Modificar un envío"},
+    "status_manage_link": {
+        "en": "Add information to a submission, correct it or withdraw it",
+        "es": "Agregar información a un envío, corregirlo o retirarlo",
+    },
+    "manage_title": {"en": "Change a submission", "es": "Modificar un envío"},
+    "manage_intro": {
+        "en": "You can add information to your submission, correct it or withdraw it. Enter "
+        "its control number and the email address you gave; we will email you a one-time "
+        "code to prove the submission is yours.",
+        "es": "Puede agregar información a su envío, corregirlo o retirarlo. Escriba su número "
+        "de control y el correo electrónico que proporcionó; le enviaremos un código de un "
+        "solo uso para comprobar que el envío es suyo.",
+    },
+    "manage_anonymous": {
+        "en": "Anonymous submissions cannot be changed online, because we have no email "
+        "address to send the code to.",
+        "es": "Los envíos anónimos no se pueden modificar en línea, porque no tenemos un "
+        "correo electrónico al que enviar el código.",
+    },
+    "manage_send_code": {"en": "Email me a code", "es": "Envíenme un código"},
+    "code_title": {"en": "Enter your code", "es": "Escriba su código"},
+    "code_sent": {
+        "en": "If {number} was sent with that email address, we have emailed a six-digit code "
+        "to it. The code works once and expires in 30 minutes. You can also open the link "
+        "in the email instead.",
+        "es": "Si {number} se envió con ese correo electrónico, le enviamos un código de seis "
+        "dígitos. El código sirve una sola vez y vence en 30 minutos. También puede abrir el "
+        "enlace del correo.",
+    },
+    "code_label": {"en": "Six-digit code", "es": "Código de seis dígitos"},
+    "code_confirm": {"en": "Continue", "es": "Continuar"},
+    "code_new": {"en": "Ask for a new code", "es": "Pedir un código nuevo"},
+    "code_err_missing": {
+        "en": "Enter the code we emailed you.",
+        "es": "Escriba el código que le enviamos.",
+    },
+    "code_err_wrong": {
+        "en": "This code is not right. You have {tries} more tries.",
+        "es": "Este código no es correcto. Le quedan {tries} intentos.",
+    },
+    "code_err_locked": {
+        "en": "Too many wrong codes. Ask for a new code.",
+        "es": "Demasiados códigos incorrectos. Pida un código nuevo.",
+    },
+    "code_err_expired": {
+        "en": "This code has expired or was already used. Ask for a new code.",
+        "es": "Este código venció o ya se usó. Pida un código nuevo.",
+    },
+    "link_title": {"en": "Open your submission", "es": "Abrir su envío"},
+    "link_intro": {
+        "en": "Select Continue to see your submission and change it.",
+        "es": "Seleccione Continuar para ver su envío y modificarlo.",
+    },
+    "link_failed_title": {"en": "This link no longer works", "es": "Este enlace ya no funciona"},
+    "link_failed_text": {
+        "en": "The link has expired or was already used. Ask for a new code.",
+        "es": "El enlace venció o ya se usó. Pida un código nuevo.",
+    },
+    "case_title": {"en": "Your submission {number}", "es": "Su envío {number}"},
+    "case_actions": {"en": "What you can do", "es": "Lo que puede hacer"},
+    "case_supplement": {"en": "Add information or files", "es": "Agregar información o archivos"},
+    "case_correct": {"en": "Correct something", "es": "Corregir algo"},
+    "case_withdraw": {"en": "Withdraw the submission", "es": "Retirar el envío"},
+    "case_finished": {
+        "en": "This submission is {status}: it can no longer be changed. Its record is kept.",
+        "es": "Este envío está {status}: ya no se puede modificar. Su registro se conserva.",
+    },
+    "case_supplements": {"en": "Information you added", "es": "Información que agregó"},
+    "case_amendments": {"en": "Corrections you made", "es": "Correcciones que hizo"},
+    "case_files": {"en": "Files: {count}", "es": "Archivos: {count}"},
+    "case_amended": {
+        "en": "{field}: “{old}” changed to “{new}” on {date}",
+        "es": "{field}: «{old}» cambió a «{new}» el {date}",
+    },
+    "case_empty_value": {"en": "(empty)", "es": "(vacío)"},
+    "case_session": {
+        "en": "You can make changes for one hour; after that, ask for a new code.",
+        "es": "Puede hacer cambios durante una hora; después, pida un código nuevo.",
+    },
+    "done_supplement": {"en": "Your information was added.", "es": "Se agregó su información."},
+    "done_correct": {"en": "Your correction was recorded.", "es": "Se registró su corrección."},
+    "done_withdraw": {
+        "en": "Your submission was withdrawn.",
+        "es": "Su envío fue retirado.",
+    },
+    "back_to_case": {"en": "Back to your submission", "es": "Volver a su envío"},
+    "supplement_title": {"en": "Add information or files", "es": "Agregar información o archivos"},
+    "supplement_intro": {
+        "en": "Add more details, a file, or both. What you sent before stays as it is.",
+        "es": "Agregue más detalles, un archivo o ambos. Lo que envió antes se mantiene igual.",
+    },
+    "supplement_text": {"en": "More information", "es": "Más información"},
+    "supplement_file": {"en": "File (optional)", "es": "Archivo (opcional)"},
+    "supplement_file_hint": {
+        "en": "PDF, JPEG or PNG, up to 10 MB.",
+        "es": "PDF, JPEG o PNG, de hasta 10 MB.",
+    },
+    "supplement_send": {"en": "Add to my submission", "es": "Agregar a mi envío"},
+    "supplement_err_empty": {
+        "en": "Write some information or choose a file.",
+        "es": "Escriba alguna información o elija un archivo.",
+    },
+    "supplement_err_type": {
+        "en": "The file must be a PDF, JPEG or PNG.",
+        "es": "El archivo debe ser PDF, JPEG o PNG.",
+    },
+    "supplement_err_size": {
+        "en": "The file must be 10 MB or smaller.",
+        "es": "El archivo debe ocupar 10 MB o menos.",
+    },
+    "supplement_err_file": {
+        "en": "This file could not be accepted; choose another.",
+        "es": "No se pudo aceptar este archivo; elija otro.",
+    },
+    "correct_title": {"en": "Correct your submission", "es": "Corregir su envío"},
+    "correct_intro": {
+        "en": "Choose the answer to correct and give the new value. We keep what you first "
+        "sent and record the correction beside it.",
+        "es": "Elija la respuesta que desea corregir y escriba el valor nuevo. Conservamos lo "
+        "que envió al principio y registramos la corrección junto a ello.",
+    },
+    "correct_field": {"en": "Answer to correct", "es": "Respuesta que desea corregir"},
+    "correct_value": {"en": "New value", "es": "Valor nuevo"},
+    "correct_value_hint": {
+        "en": "Leave empty to remove an optional answer. Dates as YYYY-MM-DD.",
+        "es": "Déjelo vacío para borrar una respuesta opcional. Fechas como AAAA-MM-DD.",
+    },
+    "correct_reason": {"en": "Why (optional)", "es": "Motivo (opcional)"},
+    "correct_send": {"en": "Save the correction", "es": "Guardar la corrección"},
+    "correct_err_field": {
+        "en": "Choose the answer to correct.",
+        "es": "Elija la respuesta que desea corregir.",
+    },
+    "correct_err_unchanged": {
+        "en": "The new value is the same as the current one.",
+        "es": "El valor nuevo es igual al actual.",
+    },
+    "withdraw_title": {"en": "Withdraw your submission", "es": "Retirar su envío"},
+    "withdraw_what": {
+        "en": "If you withdraw it, we close your case as withdrawn and take no further action "
+        "on it. We still keep its record for the time the law requires. You cannot undo "
+        "this, and you can no longer add to or correct the submission.",
+        "es": "Si lo retira, cerraremos su caso como retirado y no haremos nada más con él. "
+        "Aun así conservaremos su registro durante el tiempo que exige la ley. No podrá "
+        "deshacerlo ni volver a agregar información o corregir el envío.",
+    },
+    "withdraw_reason": {"en": "Why (optional)", "es": "Motivo (opcional)"},
+    "withdraw_confirm_legend": {"en": "Confirm", "es": "Confirmar"},
+    "withdraw_confirm": {
+        "en": "Yes, withdraw this submission and close its case",
+        "es": "Sí, retirar este envío y cerrar su caso",
+    },
+    "withdraw_send": {"en": "Withdraw", "es": "Retirar"},
+    "withdraw_err_confirm": {
+        "en": "Check the box to confirm you want to withdraw the submission.",
+        "es": "Marque la casilla para confirmar que desea retirar el envío.",
+    },
+    "status_supplements": {"en": "Additions you made", "es": "Información que agregó"},
+    "status_amendments": {"en": "Corrections you made", "es": "Correcciones que hizo"},
+    "files_label": {"en": "Attach files (optional)", "es": "Adjuntar archivos (opcional)"},
+    "files_hint": {
+        "en": "Up to {max} files: PDF, JPEG or PNG, each up to 10 MB. If the page shows an "
+        "error, choose the files again.",
+        "es": "Hasta {max} archivos: PDF, JPEG o PNG, de hasta 10 MB cada uno. Si la página "
+        "muestra un error, vuelva a elegir los archivos.",
+    },
+    "files_err_count": {
+        "en": "Choose at most {max} files.",
+        "es": "Elija como máximo {max} archivos.",
+    },
+    "err_reason_long": {
+        "en": "The reason must be 1000 characters or fewer.",
+        "es": "El motivo debe tener 1000 caracteres o menos.",
+    },
 }
 
 CATEGORY_DESCRIPTIONS: dict[str, dict[Language, str]] = {

@@ -4,6 +4,7 @@ The pages build the same body the JSON API takes and validate it with the same p
 the portal can never accept what the API would refuse.
 """
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -31,6 +32,8 @@ from ombuds_intake.portal.i18n import (
     Language,
     Translator,
 )
+from ombuds_intake.portal.uploads import chosen_files, store_files
+from ombuds_intake.self_service import service as self_service
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.forms import (
     EXPIRED,
@@ -48,6 +51,9 @@ from ombuds_shared.http import session_factory_of
 PORTAL_DIR = Path(__file__).parent
 STATIC_DIR = PORTAL_DIR / "static"
 LANG_COOKIE = "ombuds_lang"
+FILES_FIELD = "files"
+FILES_ID = fields.field_id("path", FILES_FIELD)
+SUBMIT_FORM_PATH = "/submit/form"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 templates = Jinja2Templates(
@@ -231,6 +237,9 @@ def _form_page(
             "category_label": t.text(definition.categories[category].label),
             "topic": topic,
             "sections": sections,
+            "files_id": FILES_ID,
+            "files_error": next((e.message for e in errors or [] if e.field_id == FILES_ID), None),
+            "max_files": request.app.state.attachment_limits.max_count,
             "certify_id": fields.field_id("path", fields.CERTIFY),
             "certify_error": certify_error,
             "certified": certified,
@@ -293,6 +302,21 @@ async def send_submission(request: Request) -> Response:
             field_errors,
             certified=fields.checked(form.get(fields.CERTIFY)),
         )
+    uploads = chosen_files(form, FILES_FIELD)
+    if uploads:
+        # Stored only once the answers pass, then claimed by the submission as it is accepted.
+        stored = await store_files(request, uploads, FILES_ID, t)
+        if isinstance(stored, fields.FieldError):
+            return _form_page(
+                request,
+                kind,
+                category,
+                anonymous,
+                values,
+                [stored],
+                certified=fields.checked(form.get(fields.CERTIFY)),
+            )
+        validated = dataclasses.replace(validated, attachments=stored)
     client_ip = request.client.host if request.client else None
     account = await current_account(request)
     submission, _created = await accept(
@@ -389,6 +413,7 @@ async def status_lookup(request: Request) -> HTMLResponse:
     try:
         async with session_factory_of(request)() as session:
             submission = await service.submission_status(session, canonical, email)
+            added = await self_service.history(session, submission.control_number)
     except service.SubmissionNotFoundError:
         # One answer for an unknown number and a wrong email, so neither is revealed.
         errors = [fields.FieldError(STATUS_NUMBER_ID, t("status_no_match"))]
@@ -402,6 +427,9 @@ async def status_lookup(request: Request) -> HTMLResponse:
         "status": t(status_key) if status_key in _STATUS_KEYS else submission.status,
         "received_at": submission.received_at.date().isoformat(),
         "updated_at": submission.status_updated_at.date().isoformat(),
+        # Counts only: this lookup needs no code, so it never shows what was added or changed.
+        "supplements": str(len(added.supplements)),
+        "amendments": str(len(added.amendments)),
     }
     return _status_page(request, {"control_number": "", "email": ""}, result=result)
 

@@ -1,7 +1,7 @@
 """public accounts, the cases they see, and each case's resolution
 
 Revision ID: 0006_accounts
-Revises: 0004
+Revises: 0005_self_service
 Create Date: 2026-11-23
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_accounts"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005_self_service"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
