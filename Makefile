@@ -25,9 +25,12 @@ help:
 install: $(UV)
 	$(UV) sync --frozen
 
-# The portal's browser tests drive Debian's Chromium (never a browser Playwright downloads).
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads); the letter
+# tests read PDFs back with poppler's pdftotext.
 browsers:
-	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then apt-get update && apt-get install -y $$missing; fi
 
 run: install
 	$(UV) run --frozen python -m ombuds_devstack run
