@@ -1,6 +1,7 @@
 """Per-case data keys on a real database (SQLite and PostgreSQL): nothing sensitive is stored in
 clear, corrections are sealed too, shredding is final, rotation re-wraps, old plaintext is sealed."""
 
+import asyncio
 import base64
 import os
 import uuid
@@ -237,3 +238,42 @@ async def test_identity_values_stored_before_encryption_are_sealed_once(
         amendment = await session.scalar(select(Amendment).where(Amendment.case_id == legacy.id))
     assert amendment is not None
     assert opened.unseal(amendment.field, amendment.previous_value) == "1980-03-01"
+
+
+async def test_instances_starting_together_give_each_old_case_one_data_key(
+    migrated_url: str, session_factory: SessionFactory
+) -> None:
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: instances never seal at the same time")
+    now = datetime.now(UTC)
+    numbers = [new_control_number() for _ in range(30)]
+    async with session_factory() as session:
+        for number in numbers:
+            session.add(
+                Case(
+                    control_number=number,
+                    kind="tip",
+                    category="border_patrol",
+                    channel="web",
+                    anonymous=False,
+                    narrative="Old case.",
+                    language="en",
+                    details={"identity": {"alien_registration_number": "A123456789"}},
+                    status="received",
+                    received_at=now,
+                    opened_at=now,
+                    updated_at=now,
+                )
+            )
+        await session.commit()
+
+    sealed = await asyncio.gather(
+        *(seal_existing(session_factory, default_keyring(), batch=4) for _ in range(3))
+    )
+
+    assert sum(sealed) == len(numbers)
+    async with session_factory() as session:
+        keys = await session.scalars(
+            select(CaseDataKey.control_number).where(CaseDataKey.control_number.in_(numbers))
+        )
+        assert sorted(keys.all()) == sorted(numbers)

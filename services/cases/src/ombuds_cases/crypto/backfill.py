@@ -17,15 +17,18 @@ from ombuds_shared.db import UnitOfWork
 
 
 async def _seal_batch(session: AsyncSession, keyring: FieldKeyring, batch: int) -> int:
-    cases = (
-        await session.scalars(
-            select(Case)
-            .outerjoin(CaseDataKey, CaseDataKey.control_number == Case.control_number)
-            .where(CaseDataKey.id.is_(None))
-            .order_by(Case.id)
-            .limit(batch)
-        )
-    ).all()
+    query = (
+        select(Case)
+        .outerjoin(CaseDataKey, CaseDataKey.control_number == Case.control_number)
+        .where(CaseDataKey.id.is_(None))
+        .order_by(Case.id)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several instances starting together each take cases the others have not locked,
+        # instead of all giving the same case a data key and failing on the unique key.
+        query = query.with_for_update(of=Case, skip_locked=True)
+    cases = (await session.scalars(query)).all()
     for case in cases:
         cipher = new_data_key(session, keyring, case.control_number)
         case.details = seal_details(cipher, case.details or {})
