@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases.audit.models import AuditRecord
+from ombuds_cases.case.selfservice import SelfServiceHandler
 from ombuds_cases.config import Settings
 from ombuds_cases.crypto.identity import DATE_MASK, MASK
 from ombuds_cases.main import create_app
@@ -19,6 +20,7 @@ from ombuds_cases.staff.models import StaffAccount, StaffSession, TrainingAttest
 from ombuds_cases.staff.policy import Office, Role
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import utcnow
+from ombuds_shared.events import SUBMISSION_CORRECTED_V1, SubmissionCorrectedV1, make_event
 
 from ..conftest import OpenCase, unreachable_platform
 
@@ -246,3 +248,50 @@ async def test_plaintext_stored_before_encryption_is_sealed_when_the_service_sta
         "value": MASK + "2233",
     }
     assert revealed.json()["values"] == {"identity.border_crossing_card_number": "BCC00112233"}
+
+
+async def test_a_corrected_number_is_masked_in_the_amendment_and_revealed_on_request(
+    client: httpx.AsyncClient, session_factory: SessionFactory, open_case: OpenCase
+) -> None:
+    number = await open_case(category="trusted_traveler", identity=IDENTITY)
+    amendment_id = uuid.uuid4().hex
+    body = SubmissionCorrectedV1(
+        control_number=number,
+        amendment_id=amendment_id,
+        field="identity.passport_number",
+        previous_value=PASSPORT,
+        new_value="Y11112222",
+        reason="typo",
+        corrected_at=datetime.now(UTC),
+    )
+    await SelfServiceHandler(session_factory, None)(
+        make_event("ombuds/intake", SUBMISSION_CORRECTED_V1, body, number)
+    )
+    token = await staff_token(session_factory, Role.PRIVACY_OFFICER, None)
+    asked = [
+        f"amendments.{amendment_id}.new_value",
+        f"amendments.{amendment_id}.previous_value",
+        "amendments.not-this-case.previous_value",
+        "identity.passport_number",
+    ]
+
+    shown = await client.get(f"/api/v1/cases/{number}")
+    revealed = await client.post(
+        f"/api/v1/cases/{number}/reveal",
+        json={"fields": asked},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert PASSPORT not in shown.text
+    assert "Y11112222" not in shown.text
+    [amendment] = shown.json()["amendments"]
+    assert amendment["previous_value"] == {"masked": True, "value": MASK + "5432"}
+    assert amendment["new_value"] == {"masked": True, "value": MASK + "2222"}
+    assert revealed.status_code == 200, revealed.text
+    assert revealed.json()["values"] == {
+        f"amendments.{amendment_id}.new_value": "Y11112222",
+        f"amendments.{amendment_id}.previous_value": PASSPORT,
+        "amendments.not-this-case.previous_value": None,
+        "identity.passport_number": "Y11112222",
+    }
+    assert await reveals_of(session_factory, number) == [("privacy_officer", "success", asked)]
