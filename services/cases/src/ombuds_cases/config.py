@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_cases.audit.config import AuditSettings
+from ombuds_cases.crypto.config import FieldEncryptionSettings
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     staff_oidc_issuer: str | None = None
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    # CASES_FIELD_KEYS / CASES_FIELD_KEY_ID: master keys for identity numbers and birth dates.
+    field_encryption: FieldEncryptionSettings = Field(default_factory=FieldEncryptionSettings)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Self:

@@ -8,6 +8,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from ombuds_cases import repository, service
+from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.models import Case, InboxRecord
 from ombuds_shared.contracts import (
     CASE_LIFECYCLE_WORKFLOW,
@@ -77,10 +78,14 @@ class SubmissionHandler:
     """Turns `submission.received` into an open case with a running workflow."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], temporal: TemporalConnection
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        temporal: TemporalConnection,
+        keyring: FieldKeyring | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._temporal = temporal
+        self._keyring = keyring
 
     async def __call__(self, event: CloudEvent) -> None:
         received: SubmissionReceivedV1 | SubmissionReceivedV2
@@ -92,7 +97,7 @@ class SubmissionHandler:
             if await claim_event(uow.session, InboxRecord, event):
                 existing = await repository.by_control_number(uow.session, received.control_number)
                 if existing is None:
-                    service.open_case(uow.session, received)
+                    service.open_case(uow.session, received, self._keyring)
                 await uow.commit()
         # Outside the transaction: a crash here leaves workflow_started false, the event is
         # redelivered (its offset is not yet committed) and the start is tried again.

@@ -9,10 +9,12 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.audit.router import router as audit_router
 from ombuds_cases.audit.writer import AuditWriter
+from ombuds_cases.case.reveal import router as reveal_router
 from ombuds_cases.case.router import router as case_actions_router
 from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.config import Settings
+from ombuds_cases.crypto.backfill import seal_existing
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
@@ -45,9 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_factory = create_session_factory(engine)
         temporal = TemporalConnection(settings.platform)
         relay = OutboxRelay(session_factory, OutboxRecord, settings.platform, (CASES_TOPIC,))
-        opener = SubmissionHandler(session_factory, temporal)
+        keyring = app.state.field_keyring = settings.field_encryption.keyring()
+        # Identity values stored before field encryption are sealed before anyone reads them.
+        await seal_existing(session_factory, keyring)
+        opener = SubmissionHandler(session_factory, temporal, keyring)
         signals = SignalSender(session_factory, temporal)
-        self_service = SelfServiceHandler(session_factory, signals)
+        self_service = SelfServiceHandler(session_factory, signals, keyring)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(staff_router)
     app.include_router(case_actions_router)
+    app.include_router(reveal_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

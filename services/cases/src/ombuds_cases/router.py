@@ -13,6 +13,7 @@ from ombuds_cases.audit.dependencies import AuditDep, record_denied, shown_field
 from ombuds_cases.case.schemas import Office
 from ombuds_cases.case.status import CaseStatus
 from ombuds_cases.case.views import case_detail
+from ombuds_cases.crypto.dependencies import FieldKeyringDep
 from ombuds_cases.repository import CaseFilter
 from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
@@ -101,7 +102,10 @@ async def list_cases(
 
 @router.get("/cases/{control_number}", response_model=CaseDetail)
 async def get_case(
-    control_number: ControlNumberPath, session_factory: SessionFactoryDep, audit: AuditDep
+    control_number: ControlNumberPath,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
+    keyring: FieldKeyringDep,
 ) -> CaseDetail:
     """One case with its status history, notes, links and what the submitter added; every
     attempt to read it is audited, whatever its outcome."""
@@ -112,7 +116,7 @@ async def get_case(
         raise HTTPException(status_code=422, detail=str(error)) from error
     try:
         async with session_factory() as session:
-            detail = await case_detail(session, canonical)
+            detail = await case_detail(session, canonical, keyring)
     except CaseNotFoundError:
         await audit.record("read", "case", canonical, outcome="not_found")
         raise

@@ -53,8 +53,8 @@ class CaseDetail(CaseSummary):
     port_of_entry: str | None
     language: str
     contact: ContactView | None
-    # Everything else the question path asked, by section (identity numbers will be masked
-    # once field-level encryption lands with the staff workspace).
+    # Everything else the question path asked, by section; identity numbers and the date of
+    # birth appear as {"masked": true, "value": "•••••1234"} (POST .../reveal shows them).
     details: dict[str, Any]
     workflow_id: str
     status_history: list[StatusChangeView]

@@ -7,6 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
 from ombuds_cases.case import timeline
+from ombuds_cases.crypto.config import default_keyring
+from ombuds_cases.crypto.identity import seal_details
+from ombuds_cases.crypto.keyring import FieldKeyring
+from ombuds_cases.crypto.keys import new_data_key
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
@@ -66,9 +70,20 @@ class CaseNotFoundError(NotFoundError):
         super().__init__(f"No case has control number {control_number}.")
 
 
-def open_case(session: AsyncSession, received: SubmissionReceivedV1 | SubmissionReceivedV2) -> Case:
-    """Stage a new case in status `received`, with its first history entry and event."""
+def open_case(
+    session: AsyncSession,
+    received: SubmissionReceivedV1 | SubmissionReceivedV2,
+    keyring: FieldKeyring | None = None,
+) -> Case:
+    """Stage a new case in status `received`, with its data key, first history entry and event.
+
+    Identity numbers and the date of birth are sealed under the new case's data key before
+    they reach the session: no plaintext copy is ever written to the cases table.
+    """
     now = utcnow()
+    cipher = new_data_key(session, keyring or default_keyring(), received.control_number)
+    submitted = _submitted_details(received)
+    submitted["details"] = seal_details(cipher, submitted["details"])
     case = Case(
         control_number=received.control_number,
         kind=received.kind,
@@ -80,7 +95,7 @@ def open_case(session: AsyncSession, received: SubmissionReceivedV1 | Submission
         received_at=received.received_at,
         opened_at=now,
         updated_at=now,
-        **_submitted_details(received),
+        **submitted,
     )
     session.add(case)
     session.add(

@@ -11,6 +11,7 @@ from ombuds_cases import repository
 from ombuds_cases.case import actions, closure, queries, schemas
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.views import case_detail
+from ombuds_cases.crypto.dependencies import field_keyring
 from ombuds_cases.router import ControlNumberPath, canonical_control_number, require_staff
 from ombuds_cases.schemas import CaseDetail
 from ombuds_cases.service import CaseNotFoundError
@@ -57,7 +58,7 @@ async def _apply(
     if sender is not None:
         sender.notify()
     async with session_factory() as session:
-        return await case_detail(session, canonical)
+        return await case_detail(session, canonical, field_keyring(request))
 
 
 @router.post("/notes", response_model=CaseDetail, status_code=status.HTTP_201_CREATED)

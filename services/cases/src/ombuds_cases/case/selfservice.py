@@ -16,6 +16,10 @@ from ombuds_cases.case import closure, timeline
 from ombuds_cases.case.records import Amendment, Supplement
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.status import can_move
+from ombuds_cases.crypto.config import default_keyring
+from ombuds_cases.crypto.identity import is_sensitive, seal_value
+from ombuds_cases.crypto.keyring import FieldKeyring
+from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case, InboxRecord
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
@@ -105,14 +109,29 @@ def _current_value(case: Case, field: str, fallback: Any) -> Any:
     return fallback
 
 
-def apply_correction(session: AsyncSession, case: Case, event: SubmissionCorrectedV1) -> None:
-    """Update the case's current value; the amendment keeps the value it replaced."""
+def apply_correction(
+    session: AsyncSession,
+    case: Case,
+    event: SubmissionCorrectedV1,
+    cipher: CaseCipher | None = None,
+) -> None:
+    """Update the case's current value; the amendment keeps the value it replaced.
+
+    An identity number or date of birth is sealed with `cipher` (the case's data key), in
+    the case and in both sides of the amendment.
+    """
     previous = _current_value(case, event.field, event.previous_value)
+    new_value = event.new_value
+    if cipher is not None and is_sensitive(event.field):
+        previous = seal_value(cipher, event.field, previous)
+        new_value = seal_value(cipher, event.field, new_value)
+    elif is_sensitive(event.field):
+        raise ValueError(f"{event.field} is sealed: the case's data key is required")
     section, _, key = event.field.partition(".")
     details = dict(case.details or {})
     if key:
         # A new dict, not an in-place edit: the JSON column only notices reassignment.
-        details[section] = {**(details.get(section) or {}), key: event.new_value}
+        details[section] = {**(details.get(section) or {}), key: new_value}
         case.details = details
     column = COLUMN_FIELDS.get(event.field)
     if column is not None:
@@ -127,7 +146,7 @@ def apply_correction(session: AsyncSession, case: Case, event: SubmissionCorrect
             amendment_id=event.amendment_id,
             field=event.field,
             previous_value=previous,
-            new_value=event.new_value,
+            new_value=new_value,
             reason=event.reason,
             corrected_at=event.corrected_at,
         )
@@ -172,10 +191,14 @@ class SelfServiceHandler:
     """The consumer's handler for the three self-service event types."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], signals: SignalSender | None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        signals: SignalSender | None,
+        keyring: FieldKeyring | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._signals = signals
+        self._keyring = keyring or default_keyring()
 
     async def __call__(self, event: CloudEvent) -> None:
         async with UnitOfWork(self._session_factory) as uow:
@@ -188,7 +211,12 @@ class SelfServiceHandler:
             elif event.type == SUBMISSION_CORRECTED_V1:
                 correction = SubmissionCorrectedV1.model_validate(event.data)
                 case = await _case_for(uow.session, correction.control_number)
-                apply_correction(uow.session, case, correction)
+                cipher = None
+                if is_sensitive(correction.field):
+                    cipher = await cipher_for(
+                        uow.session, self._keyring, case.control_number, create=True
+                    )
+                apply_correction(uow.session, case, correction, cipher)
             elif event.type == SUBMISSION_WITHDRAWN_V1:
                 withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
                 case = await _case_for(uow.session, withdrawal.control_number)

@@ -11,18 +11,38 @@ from ombuds_cases.case.schemas import (
     SourcePointerView,
     SupplementView,
 )
+from ombuds_cases.crypto.config import default_keyring
+from ombuds_cases.crypto.identity import masked_details, masked_value
+from ombuds_cases.crypto.keyring import FieldDecryptError, FieldKeyring
+from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case
 from ombuds_cases.schemas import CaseDetail, ContactView, StatusChangeView
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_shared.contracts import case_workflow_id
 
 
-async def case_detail(session: AsyncSession, control_number: str) -> CaseDetail:
-    """One case with its history, notes, links, pointers, supplements and amendments."""
+async def case_cipher(
+    session: AsyncSession, keyring: FieldKeyring | None, control_number: str
+) -> CaseCipher | None:
+    """The case's data key, or None when it has none or it cannot be unwrapped."""
+    try:
+        return await cipher_for(session, keyring or default_keyring(), control_number)
+    except FieldDecryptError:
+        return None
+
+
+async def case_detail(
+    session: AsyncSession, control_number: str, keyring: FieldKeyring | None = None
+) -> CaseDetail:
+    """One case with its history, notes, links, pointers, supplements and amendments.
+
+    Identity numbers and the date of birth are masked (`POST .../reveal` shows them).
+    """
     case = await repository.by_control_number(session, control_number, with_history=True)
     if case is None:
         raise CaseNotFoundError(control_number)
     records = await queries.records_of(session, case.id)
+    cipher = await case_cipher(session, keyring, control_number)
     return CaseDetail(
         control_number=case.control_number,
         kind=case.kind,
@@ -42,7 +62,7 @@ async def case_detail(session: AsyncSession, control_number: str) -> CaseDetail:
         port_of_entry=case.port_of_entry,
         language=case.language,
         contact=_contact(case),
-        details=case.details or {},
+        details=masked_details(cipher, case.details or {}),
         workflow_id=case_workflow_id(case.control_number),
         status_history=[StatusChangeView.model_validate(change) for change in case.history],
         tags=list(case.tags or []),
@@ -54,7 +74,15 @@ async def case_detail(session: AsyncSession, control_number: str) -> CaseDetail:
         links=[LinkView.model_validate(link) for link in records.links],
         source_pointers=[SourcePointerView.model_validate(p) for p in records.source_pointers],
         supplements=[SupplementView.model_validate(s) for s in records.supplements],
-        amendments=[AmendmentView.model_validate(a) for a in records.amendments],
+        amendments=[
+            AmendmentView.model_validate(a).model_copy(
+                update={
+                    "previous_value": masked_value(cipher, a.field, a.previous_value),
+                    "new_value": masked_value(cipher, a.field, a.new_value),
+                }
+            )
+            for a in records.amendments
+        ],
     )
 
 
