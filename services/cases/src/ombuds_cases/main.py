@@ -15,6 +15,7 @@ from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.config import Settings
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
+from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.worker import build_worker
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(staff_router)
     app.include_router(case_actions_router)
+    app.include_router(saved_views_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

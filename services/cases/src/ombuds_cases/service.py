@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_cases import repository
 from ombuds_cases.case import timeline
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
+from ombuds_cases.queue.due import due_at_for
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -78,6 +79,7 @@ def open_case(session: AsyncSession, received: SubmissionReceivedV1 | Submission
         language=received.language,
         status="received",
         received_at=received.received_at,
+        due_at=due_at_for(received.kind, received.received_at),
         opened_at=now,
         updated_at=now,
         **_submitted_details(received),

@@ -35,6 +35,7 @@ async def case_detail(session: AsyncSession, control_number: str) -> CaseDetail:
         office=case.office,
         assignee=case.assignee,
         priority=case.priority,
+        due_at=case.due_at,
         form_version=case.form_version,
         topic=case.topic,
         narrative=case.narrative,
