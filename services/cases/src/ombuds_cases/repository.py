@@ -87,7 +87,7 @@ class CaseFilter:
         return query
 
 
-SortField = Literal["received_at", "updated_at", "priority", "status"]
+SortField = Literal["received_at", "updated_at", "due_at", "priority", "status"]
 SortOrder = Literal["asc", "desc"]
 PRIORITY_RANKS = ("low", "normal", "high", "urgent")
 
@@ -98,13 +98,18 @@ def _sort_key(field: SortField) -> ColumnElement[Any]:
         return case({name: rank for rank, name in enumerate(PRIORITY_RANKS)}, value=Case.priority)
     if field == "status":
         return case({name: rank for rank, name in enumerate(STATUSES)}, value=Case.status)
-    return (Case.received_at if field == "received_at" else Case.updated_at).expression
+    columns = {"received_at": Case.received_at, "updated_at": Case.updated_at}
+    return columns[field].expression
 
 
 def ordering(sort: SortField | None, order: SortOrder) -> list[ColumnElement[Any]]:
     """The ORDER BY of the queue; ties (and no sort at all) go newest case first."""
     if sort is None:
         return [Case.id.desc()]
+    if sort == "due_at":
+        # Cases without a due date (opened before there were any) go last either way.
+        due = Case.due_at.asc() if order == "asc" else Case.due_at.desc()
+        return [due.nulls_last(), Case.id.desc()]
     key = _sort_key(sort)
     return [key.asc() if order == "asc" else key.desc(), Case.id.desc()]
 

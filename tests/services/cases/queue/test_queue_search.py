@@ -215,3 +215,29 @@ async def test_bad_queue_parameters_name_the_field_and_rule(
     response = await client.get("/api/v1/cases", params=params)
     assert response.status_code == 422
     assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [(field, rule)]
+
+
+async def test_sorts_by_due_date_with_undated_cases_last(
+    client: httpx.AsyncClient,
+    open_case: OpenCase,
+    session_factory: async_sessionmaker[AsyncSession],
+    category: str,
+) -> None:
+    received = datetime(2026, 6, 1, tzinfo=UTC)
+    complaint = await open_case(category=category, kind="complaint", received_at=received)
+    tip = await open_case(category=category, kind="tip", received_at=received)
+    undated = await open_case(category=category, kind="tip", received_at=received)
+    async with session_factory() as session:
+        await session.execute(
+            update(Case).where(Case.control_number == undated).values(due_at=None)
+        )
+        await session.commit()
+
+    assert await numbers(client, category=category, sort="due_at", order="asc") == (
+        [tip, complaint, undated],
+        3,
+    )
+    assert await numbers(client, category=category, sort="due_at") == (
+        [complaint, tip, undated],
+        3,
+    )
