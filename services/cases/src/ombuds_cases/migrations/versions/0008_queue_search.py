@@ -26,8 +26,7 @@ _FULL_TEXT_INDEXES = {
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as cases:
-        cases.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("cases", sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(f"UPDATE cases SET due_at = received_at + interval '{_BACKFILL_DAYS} days'")
@@ -62,5 +61,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name in _FULL_TEXT_INDEXES:
             op.drop_index(name)
-    with op.batch_alter_table("cases") as cases:
-        cases.drop_column("due_at")
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): batch mode would copy and drop
+    # `cases`, which the other tables' foreign keys refuse once cases exist.
+    op.drop_column("cases", "due_at")
