@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import asyncpg
 import httpx
@@ -40,7 +40,7 @@ POSTGRES = os.environ.get(
     "OMBUDS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TARGET_P95_MS = 200.0
-OFFICES: tuple[str, ...] = Office.__args__  # type: ignore[attr-defined]
+OFFICES: tuple[str, ...] = get_args(Office)
 KINDS = ("complaint",) * 6 + ("question",) * 2 + ("compliment", "tip", "comment")
 CHANNELS = ("web",) * 6 + ("phone", "phone", "mail", "fax", "comment_card")
 CATEGORIES = ("general", "travel", "trade", "trusted_traveler", "misconduct", "privacy")
