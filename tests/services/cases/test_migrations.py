@@ -10,7 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-import ombuds_cases.case.records  # noqa: F401  (registers the case records' tables)
+import ombuds_cases.case.records
+import ombuds_cases.queue.models  # noqa: F401  (registers saved views)
 from ombuds_cases.migrate import MIGRATIONS
 from ombuds_cases.models import Base
 from ombuds_shared.db import create_engine

@@ -17,6 +17,7 @@ from ombuds_cases.config import Settings
 from ombuds_cases.crypto.backfill import seal_existing
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
+from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.worker import build_worker
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(case_actions_router)
     app.include_router(reveal_router)
+    app.include_router(saved_views_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

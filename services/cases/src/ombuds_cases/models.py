@@ -3,7 +3,20 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
+from sqlalchemy import column as column_named
+from sqlalchemy.dialects import postgresql  # noqa: F401  (types func.to_tsvector)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -15,8 +28,23 @@ class Base(DeclarativeBase):
     pass
 
 
+def full_text_index(name: str, column: str) -> Index:
+    """A GIN index over `to_tsvector('english', column)`, on PostgreSQL only (queue search)."""
+    index = Index(
+        name,
+        func.to_tsvector(literal_column("'english'"), column_named(column)),
+        postgresql_using="gin",
+    )
+    return index.ddl_if(dialect="postgresql")
+
+
 class Case(Base):
     __tablename__ = "cases"
+    # The queue's most common filter (an office's cases in one status), newest first.
+    __table_args__ = (
+        Index("ix_cases_office_status_id", "office", "status", "id"),
+        full_text_index("ix_cases_narrative_fts", "narrative"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
     control_number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -39,7 +67,9 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # When the submitter is owed an answer (set at opening, per kind; see queue/due.py).
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     workflow_started: Mapped[bool] = mapped_column(Boolean, default=False)
     # How staff work the case (issue 4): who has it, how urgent, how it ended.
     office: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

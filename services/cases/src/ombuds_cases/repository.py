@@ -2,13 +2,16 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ombuds_cases.case.status import STATUSES
 from ombuds_cases.models import Case, StatusChange
+from ombuds_cases.queue.due import not_overdue_condition, overdue_condition
+from ombuds_cases.queue.search import matching_case_ids
 
 
 async def by_control_number(
@@ -46,8 +49,15 @@ class CaseFilter:
     channel: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    # True: only open cases past their due date; False: only the others; `now` is "when".
+    overdue: bool | None = None
+    now: datetime | None = None
+    # Full-text search over narratives and notes (see queue/search.py).
+    text: str | None = None
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Select[Any], dialect: str = "postgresql") -> Select[Any]:
         equal = {
             Case.status: self.status,
             Case.kind: self.kind,
@@ -63,13 +73,56 @@ class CaseFilter:
             query = query.where(Case.received_at >= self.received_from)
         if self.received_to is not None:
             query = query.where(Case.received_at < self.received_to)
+        if self.updated_from is not None:
+            query = query.where(Case.updated_at >= self.updated_from)
+        if self.updated_to is not None:
+            query = query.where(Case.updated_at < self.updated_to)
+        if self.overdue is not None:
+            if self.now is None:
+                raise ValueError("the overdue filter needs `now`")
+            condition = overdue_condition if self.overdue else not_overdue_condition
+            query = query.where(condition(self.now))
+        if self.text is not None:
+            query = query.where(Case.id.in_(matching_case_ids(self.text, dialect)))
         return query
 
 
+SortField = Literal["received_at", "updated_at", "due_at", "priority", "status"]
+SortOrder = Literal["asc", "desc"]
+PRIORITY_RANKS = ("low", "normal", "high", "urgent")
+
+
+def _sort_key(field: SortField) -> ColumnElement[Any]:
+    """Priority by urgency and status by the order a case moves through them, not alphabetically."""
+    if field == "priority":
+        return case({name: rank for rank, name in enumerate(PRIORITY_RANKS)}, value=Case.priority)
+    if field == "status":
+        return case({name: rank for rank, name in enumerate(STATUSES)}, value=Case.status)
+    columns = {"received_at": Case.received_at, "updated_at": Case.updated_at}
+    return columns[field].expression
+
+
+def ordering(sort: SortField | None, order: SortOrder) -> list[ColumnElement[Any]]:
+    """The ORDER BY of the queue; ties (and no sort at all) go newest case first."""
+    if sort is None:
+        return [Case.id.desc()]
+    if sort == "due_at":
+        # Cases without a due date (opened before there were any) go last either way.
+        due = Case.due_at.asc() if order == "asc" else Case.due_at.desc()
+        return [due.nulls_last(), Case.id.desc()]
+    key = _sort_key(sort)
+    return [key.asc() if order == "asc" else key.desc(), Case.id.desc()]
+
+
 async def page(
-    session: AsyncSession, filters: CaseFilter, limit: int, offset: int
+    session: AsyncSession,
+    filters: CaseFilter,
+    limit: int,
+    offset: int,
+    sort: SortField | None = None,
+    order: SortOrder = "desc",
 ) -> tuple[list[Case], int]:
-    query = filters.apply(select(Case))
-    rows = await session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset))
+    query = filters.apply(select(Case), session.get_bind().dialect.name)
+    rows = await session.scalars(query.order_by(*ordering(sort, order)).limit(limit).offset(offset))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     return list(rows.all()), int(total or 0)

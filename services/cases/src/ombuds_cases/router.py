@@ -14,10 +14,11 @@ from ombuds_cases.case.schemas import Office
 from ombuds_cases.case.status import CaseStatus
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.crypto.dependencies import FieldKeyringDep
-from ombuds_cases.repository import CaseFilter
+from ombuds_cases.repository import CaseFilter, SortField, SortOrder
 from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
+from ombuds_shared.db import utcnow
 from ombuds_shared.http import SessionFactoryDep
 
 bearer = HTTPBearer(auto_error=False)
@@ -55,6 +56,23 @@ def _start_of(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _check_range(first: date | None, last: date | None, first_name: str, last_name: str) -> None:
+    if first and last and first > last:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", last_name),
+                    "type": "date_range",
+                    "msg": f"{last_name} must not be before {first_name}",
+                }
+            ]
+        )
+
+
+def _day_after(day: date | None) -> datetime | None:
+    return _start_of(day + timedelta(days=1) if day else None)
+
+
 @router.get("/cases", response_model=CasePage)
 async def list_cases(
     session_factory: SessionFactoryDep,
@@ -66,20 +84,20 @@ async def list_cases(
     channel: Annotated[str | None, Query(max_length=32)] = None,
     received_from: Annotated[date | None, Query(description="first day, inclusive")] = None,
     received_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    updated_from: Annotated[date | None, Query(description="first day, inclusive")] = None,
+    updated_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    overdue: Annotated[bool | None, Query(description="open and past its due date")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="full text: narrative, notes")
+    ] = None,
+    sort: Annotated[SortField | None, Query(description="default: newest case first")] = None,
+    order: Annotated[SortOrder, Query()] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
-    """Cases, newest first, filtered, one page at a time."""
-    if received_from and received_to and received_from > received_to:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "received_to"),
-                    "type": "date_range",
-                    "msg": "received_to must not be before received_from",
-                }
-            ]
-        )
+    """Cases filtered, searched and sorted (newest first by default), one page at a time."""
+    _check_range(received_from, received_to, "received_from", "received_to")
+    _check_range(updated_from, updated_to, "updated_from", "updated_to")
     filters = CaseFilter(
         status=status_filter,
         kind=kind,
@@ -88,10 +106,15 @@ async def list_cases(
         assignee=assignee,
         channel=channel,
         received_from=_start_of(received_from),
-        received_to=_start_of(received_to + timedelta(days=1) if received_to else None),
+        received_to=_day_after(received_to),
+        updated_from=_start_of(updated_from),
+        updated_to=_day_after(updated_to),
+        overdue=overdue,
+        now=utcnow(),
+        text=q,
     )
     async with session_factory() as session:
-        cases, total = await repository.page(session, filters, limit, offset)
+        cases, total = await repository.page(session, filters, limit, offset, sort, order)
     return CasePage(
         items=[CaseSummary.model_validate(case) for case in cases],
         total=total,

@@ -43,6 +43,8 @@ class CaseSummary(BaseModel):
     office: str | None
     assignee: str | None
     priority: str
+    # When the submitter is owed an answer; None on cases opened before due dates existed.
+    due_at: datetime | None = None
 
 
 class CaseDetail(CaseSummary):

@@ -12,6 +12,7 @@ from ombuds_cases.crypto.identity import seal_details
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import new_data_key
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
+from ombuds_cases.queue.due import due_at_for
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_OPENED_V1,
@@ -93,6 +94,7 @@ def open_case(
         language=received.language,
         status="received",
         received_at=received.received_at,
+        due_at=due_at_for(received.kind, received.received_at),
         opened_at=now,
         updated_at=now,
         **submitted,

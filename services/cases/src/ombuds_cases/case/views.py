@@ -55,6 +55,7 @@ async def case_detail(
         office=case.office,
         assignee=case.assignee,
         priority=case.priority,
+        due_at=case.due_at,
         form_version=case.form_version,
         topic=case.topic,
         narrative=case.narrative,
