@@ -13,6 +13,9 @@ from ombuds_cases.case.router import router as case_actions_router
 from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.config import Settings
+from ombuds_cases.disclosures.consumer import HANDLED_TYPES as DISCLOSURE_TYPES
+from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
+from ombuds_cases.disclosures.router import router as disclosures_router
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
@@ -21,6 +24,7 @@ from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASES_TOPIC,
+    REFERRALS_TOPIC,
     SUBMISSION_RECEIVED_V1,
     SUBMISSION_RECEIVED_V2,
     SUBMISSIONS_TOPIC,
@@ -51,11 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
-            topics=(SUBMISSIONS_TOPIC,),
+            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC),
             handlers={
                 SUBMISSION_RECEIVED_V1: opener,
                 SUBMISSION_RECEIVED_V2: opener,
                 **dict.fromkeys(HANDLED_TYPES, self_service),
+                **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
             },
         )
         app.state.engine = engine
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(staff_router)
     app.include_router(case_actions_router)
+    app.include_router(disclosures_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
