@@ -18,6 +18,7 @@ from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
 from ombuds_cases.disclosures.router import router as disclosures_router
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
+from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.worker import build_worker
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(case_actions_router)
     app.include_router(disclosures_router)
+    app.include_router(redirect_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
