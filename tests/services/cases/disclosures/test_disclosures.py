@@ -245,3 +245,21 @@ async def test_a_closed_case_keeps_its_accounting_until_its_purge_date(
     await ReferralDeliveryHandler(session_factory)(delivered(number, f"ref-{number}"))
     [row] = await rows_of(session_factory, number)
     assert row.retain_until == datetime(2035, 6, 1, tzinfo=UTC)
+
+
+async def test_closing_the_case_raises_its_accounting_to_the_purge_date(
+    client: httpx.AsyncClient, session_factory: Sessions, open_case: OpenCase
+) -> None:
+    number = await open_case()
+    await ReferralDeliveryHandler(session_factory)(delivered(number, f"ref-{number}"))
+    [before] = await rows_of(session_factory, number)
+    assert before.retain_until == years_after(DELIVERED_AT, 5)
+    closed = await client.post(
+        f"/api/v1/cases/{number}/close",
+        json={"reason": "referred to the FBI", "disposition": "referred"},
+    )
+    assert closed.status_code == 200, closed.text
+    closed_at = datetime.fromisoformat(closed.json()["closed_at"])
+    [after] = await rows_of(session_factory, number)
+    assert after.retain_until == years_after(closed_at, 5)
+    assert after.retain_until > before.retain_until

@@ -133,6 +133,13 @@ async def extend_for_purge_date(
     )
 
 
+async def keep_accounting_for_life_of_record(session: AsyncSession, case: Case) -> None:
+    """On closure: the case's purge date is now known; no accounting row may go before it."""
+    purge = record_purge_date(case.closed_at)
+    if purge is not None:
+        await extend_for_purge_date(session, case.control_number, purge)
+
+
 async def for_case(session: AsyncSession, control_number: str) -> list[Disclosure]:
     statement = (
         select(Disclosure)

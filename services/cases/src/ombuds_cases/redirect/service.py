@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_cases.case import timeline
 from ombuds_cases.case.actions import direct_step, load, set_disposition_on
 from ombuds_cases.case.signals import queue_signal
+from ombuds_cases.disclosures.service import keep_accounting_for_life_of_record
 from ombuds_cases.models import Case
 from ombuds_cases.redirect.schemas import RedirectRequest
 from ombuds_shared.contracts import CLOSE_CASE_SIGNAL, CloseCase
@@ -37,6 +38,7 @@ async def redirect(
     set_disposition_on(session, case, DISPOSITION_BY_TARGET[request.to], actor)
     timeline.move(session, case, "closed", why, direct_step(), actor)
     case.closed_at = case.updated_at
+    await keep_accounting_for_life_of_record(session, case)
     name = " ".join(p for p in (case.contact_first_name, case.contact_last_name) if p)
     timeline.announce(
         session,
