@@ -38,6 +38,7 @@ CASE_DISPOSITION_SET_V1 = "ombuds.case.disposition-set.v1"
 CASE_CLOSED_V1 = "ombuds.case.closed.v1"
 CASE_REOPENED_V1 = "ombuds.case.reopened.v1"
 CASE_WITHDRAWN_V1 = "ombuds.case.withdrawn.v1"
+CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
@@ -244,6 +245,22 @@ class CaseWithdrawnV1(EventBody):
     withdrawn_by: str
     reason: str | None
     withdrawn_at: datetime
+
+
+class CaseRedirectedV1(EventBody):
+    """The case was outside the agency's remit and is closed: what the submitter must be told
+    (DHS TRIP's redress process, or to contact the outside agency); no message if anonymous."""
+
+    control_number: str
+    to: Literal["dhs_trip", "outside_agency"]
+    agency_name: str | None
+    reason: str
+    disposition: str
+    anonymous: bool
+    recipient_email: EmailStr | None
+    recipient_name: str | None
+    language: str
+    redirected_at: datetime
 
 
 class CaseSupplementedV1(EventBody):

@@ -15,15 +15,20 @@ from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.config import Settings
 from ombuds_cases.crypto.backfill import seal_existing
+from ombuds_cases.disclosures.consumer import HANDLED_TYPES as DISCLOSURE_TYPES
+from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
+from ombuds_cases.disclosures.router import router as disclosures_router
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.queue.router import router as saved_views_router
+from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASES_TOPIC,
+    REFERRALS_TOPIC,
     SUBMISSION_RECEIVED_V1,
     SUBMISSION_RECEIVED_V2,
     SUBMISSIONS_TOPIC,
@@ -57,11 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
-            topics=(SUBMISSIONS_TOPIC,),
+            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC),
             handlers={
                 SUBMISSION_RECEIVED_V1: opener,
                 SUBMISSION_RECEIVED_V2: opener,
                 **dict.fromkeys(HANDLED_TYPES, self_service),
+                **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
             },
         )
         app.state.engine = engine
@@ -97,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(case_actions_router)
     app.include_router(reveal_router)
     app.include_router(saved_views_router)
+    app.include_router(disclosures_router)
+    app.include_router(redirect_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

@@ -18,11 +18,14 @@ from temporalio.worker import Worker
 from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
 from ombuds_notifications.models import OutboxRecord
+from ombuds_notifications.redirection import RedirectionMailer
 from ombuds_notifications.router import router
 from ombuds_notifications.verification import VerificationMailer
 from ombuds_notifications.worker import SERVICE_NAME, build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
+    CASE_REDIRECTED_V1,
+    CASES_TOPIC,
     NOTIFICATIONS_TOPIC,
     VERIFICATION_CODE_ISSUED_V1,
     VERIFICATIONS_TOPIC,
@@ -84,8 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-notifications",
-            topics=(VERIFICATIONS_TOPIC,),
-            handlers={VERIFICATION_CODE_ISSUED_V1: mailer.handle},
+            topics=(VERIFICATIONS_TOPIC, CASES_TOPIC),
+            handlers={
+                VERIFICATION_CODE_ISSUED_V1: mailer.handle,
+                CASE_REDIRECTED_V1: RedirectionMailer(session_factory, settings).handle,
+            },
         )
         runtime = _Runtime(engine=engine, relay=relay, consumer=consumer)
         state["runtime"] = runtime

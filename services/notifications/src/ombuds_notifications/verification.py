@@ -104,22 +104,28 @@ class VerificationMailer:
     async def _claim(
         self, issued: VerificationCodeIssuedV1, rendered: RenderedMessage
     ) -> service.Claim:
+        return await self._claim_key(
+            verification_key(issued.verification_id),
+            issued.control_number or "",
+            str(issued.recipient_email),
+            rendered,
+        )
+
+    async def _claim_key(
+        self, key: str, control_number: str, recipient: str, rendered: RenderedMessage
+    ) -> service.Claim:
         # Two deliveries can race (a rebalance): the unique key lets one insert win.
         for _ in range(3):
             async with UnitOfWork(self._session_factory) as uow:
                 claim = await service.claim_message(
-                    uow.session,
-                    verification_key(issued.verification_id),
-                    issued.control_number or "",
-                    str(issued.recipient_email),
-                    rendered,
+                    uow.session, key, control_number, recipient, rendered
                 )
                 try:
                     await uow.commit()
                 except IntegrityError:
                     continue
                 return claim
-        raise RuntimeError(f"could not record verification {issued.verification_id}")
+        raise RuntimeError(f"could not record message {key}")
 
     async def _finish(self, event: CloudEvent, sent_message_id: str | None) -> None:
         """Record the event as applied, and the message as sent, in one transaction."""

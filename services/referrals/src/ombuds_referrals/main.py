@@ -14,6 +14,8 @@ from ombuds_referrals.models import OutboxRecord
 from ombuds_referrals.referral.agency_router import router as agency_router
 from ombuds_referrals.referral.router import router as referral_router
 from ombuds_referrals.referral.starter import PendingStarts
+from ombuds_referrals.routing.router import admin_router as routing_admin_router
+from ombuds_referrals.routing.router import router as routing_router
 from ombuds_referrals.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(referral_router)
     app.include_router(agency_router)
+    app.include_router(routing_router)
+    app.include_router(routing_admin_router)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

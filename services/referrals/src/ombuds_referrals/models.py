@@ -3,7 +3,7 @@ their deliveries, the agency's messages, the timer steps taken, and the messagin
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -110,6 +110,41 @@ class ReferralStep(Base):
     referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id"), index=True)
     step_key: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RoutingRule(Base):
+    """Suggests a recipient for a case: every non-empty condition must hold; the lowest
+    priority that matches wins. Empty `kinds` or `categories` means any; empty `keywords`
+    means no keyword is needed."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer, index=True)
+    description: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("directory_entries.id"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RoutingDecision(Base):
+    """What staff did with a suggestion: accepted it, or chose another recipient."""
+
+    __tablename__ = "routing_decisions"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    control_number: Mapped[str] = mapped_column(String(32), index=True)
+    # No foreign key: the decision stays readable after a rule is deleted or renamed.
+    suggested_rule_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    suggested_recipient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chosen_recipient_id: Mapped[str] = mapped_column(ForeignKey("directory_entries.id"))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class OutboxRecord(OutboxRecordMixin, Base):

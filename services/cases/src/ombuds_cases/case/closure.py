@@ -10,6 +10,7 @@ from ombuds_cases.case import schemas, timeline
 from ombuds_cases.case.actions import direct_step, load, set_disposition_on
 from ombuds_cases.case.signals import queue_signal
 from ombuds_cases.case.status import IllegalTransitionError, check_transition
+from ombuds_cases.disclosures.service import keep_accounting_for_life_of_record
 from ombuds_cases.models import Case
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
@@ -58,6 +59,7 @@ async def close(
         )
     timeline.move(session, case, "closed", request.reason, direct_step(), actor)
     case.closed_at = case.updated_at
+    await keep_accounting_for_life_of_record(session, case)
     timeline.announce(
         session,
         case,
