@@ -17,13 +17,17 @@ from temporalio.worker import Worker
 
 from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
+from ombuds_notifications.lifecycle import STEP_EVENTS, SUBMISSION_EVENTS, LifecycleMessenger
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.router import router
 from ombuds_notifications.verification import VerificationMailer
 from ombuds_notifications.worker import SERVICE_NAME, build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
+    CASES_TOPIC,
     NOTIFICATIONS_TOPIC,
+    REFERRALS_TOPIC,
+    SUBMISSIONS_TOPIC,
     VERIFICATION_CODE_ISSUED_V1,
     VERIFICATIONS_TOPIC,
 )
@@ -81,11 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activities = NotificationActivities(session_factory, settings, on_commit=relay.notify)
         # One-time codes are emailed straight from their event (see verification.py).
         mailer = VerificationMailer(session_factory, settings)
+        # Lifecycle messages follow the case's events (see lifecycle.py for which ones).
+        messenger = LifecycleMessenger(session_factory, settings, on_commit=relay.notify)
+        lifecycle_handlers = dict.fromkeys(SUBMISSION_EVENTS | STEP_EVENTS, messenger.handle)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-notifications",
-            topics=(VERIFICATIONS_TOPIC,),
-            handlers={VERIFICATION_CODE_ISSUED_V1: mailer.handle},
+            topics=(VERIFICATIONS_TOPIC, SUBMISSIONS_TOPIC, CASES_TOPIC, REFERRALS_TOPIC),
+            handlers={VERIFICATION_CODE_ISSUED_V1: mailer.handle, **lifecycle_handlers},
         )
         runtime = _Runtime(engine=engine, relay=relay, consumer=consumer)
         state["runtime"] = runtime
