@@ -49,6 +49,7 @@ class _Runtime:
     engine: AsyncEngine
     relay: OutboxRelay
     consumer: EventConsumer
+    contact_consumer: EventConsumer
     temporal: Client | None = None
     worker: Worker | None = None
 
@@ -87,21 +88,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mailer = VerificationMailer(session_factory, settings)
         # Lifecycle messages follow the case's events (see lifecycle.py for which ones).
         messenger = LifecycleMessenger(session_factory, settings, on_commit=relay.notify)
-        lifecycle_handlers = dict.fromkeys(SUBMISSION_EVENTS | STEP_EVENTS, messenger.handle)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-notifications",
-            topics=(VERIFICATIONS_TOPIC, SUBMISSIONS_TOPIC, CASES_TOPIC, REFERRALS_TOPIC),
-            handlers={VERIFICATION_CODE_ISSUED_V1: mailer.handle, **lifecycle_handlers},
+            topics=(VERIFICATIONS_TOPIC, CASES_TOPIC, REFERRALS_TOPIC),
+            handlers={
+                VERIFICATION_CODE_ISSUED_V1: mailer.handle,
+                **dict.fromkeys(STEP_EVENTS, messenger.handle),
+            },
         )
-        runtime = _Runtime(engine=engine, relay=relay, consumer=consumer)
+        # A consumer of its own: a case event waiting for its contact must not hold up the
+        # submission event that brings it.
+        contact_consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-notifications-contacts",
+            topics=(SUBMISSIONS_TOPIC,),
+            handlers=dict.fromkeys(SUBMISSION_EVENTS, messenger.handle),
+        )
+        runtime = _Runtime(
+            engine=engine, relay=relay, consumer=consumer, contact_consumer=contact_consumer
+        )
         state["runtime"] = runtime
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.relay = relay
         app.state.consumer = consumer
         async with running(
-            relay.run(), consumer.run(), _run_temporal(runtime, settings, activities)
+            relay.run(),
+            consumer.run(),
+            contact_consumer.run(),
+            _run_temporal(runtime, settings, activities),
         ):
             yield
         await engine.dispose()
@@ -130,7 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await runtime.temporal.service_client.check_health()
 
         async def broker() -> bool:
-            return runtime is not None and runtime.relay.connected and runtime.consumer.connected
+            return (
+                runtime is not None
+                and runtime.relay.connected
+                and runtime.consumer.connected
+                and runtime.contact_consumer.connected
+            )
 
         return {"database": database, "temporal": temporal, "broker": broker}
 
