@@ -53,7 +53,9 @@ async def test_an_escalation_retried_three_times_sends_one_email(
     assert " ".join(str(mails[0]["Subject"]).split()) == (
         f"Escalation: case {request.control_number} is overdue (triage (5 business days))"
     )
-    body = mails[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
+    plain = mails[0].get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "Was due: 20 November 2026" in body
     assert "https://staff.example/cases/x" in body
     async with session_factory() as session:
