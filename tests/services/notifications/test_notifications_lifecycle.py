@@ -437,3 +437,41 @@ async def test_a_bounce_is_recorded_once_and_announced(
     assert unknown.status_code == 404
     [event] = await failed_events(app, submission.subject)
     assert (event["status"], event["reason"]) == ("bounced", "550 mailbox full")
+
+
+async def test_an_smtp_outage_past_the_retry_window_is_recorded_and_announced(
+    migrated_url: str, infra: Infra
+) -> None:
+    settings = Settings(
+        database_url=migrated_url,
+        # Nothing listens here; with no retry window the first failure is the last.
+        smtp_url=f"smtp://127.0.0.1:{free_port()}",
+        send_retry_seconds=0,
+        run_worker=False,
+        platform=infra.isolated_platform(),
+    )
+    async for app, platform in _start(settings):
+        submission = received()
+        withdrawal = case_event(
+            CASE_WITHDRAWN_V1,
+            CaseWithdrawnV1(
+                control_number=submission.subject,
+                withdrawn_by="submitter",
+                reason=None,
+                withdrawn_at=NOW,
+            ),
+            submission.subject,
+        )
+        await publish(platform, submission, withdrawal)
+        await wait_for_inbox(app, submission, withdrawal)
+
+        [message] = await log_for(app, submission.subject)
+        assert (message.status, message.template, message.attempts) == (
+            "failed",
+            "withdrawal",
+            1,
+        )
+        [event] = await failed_events(app, submission.subject)
+        assert event["status"] == "failed"
+        assert event["reason"] == message.error
+        assert "Error" in event["reason"]

@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     # Where a request for information sends the submitter to reply (the portal's self-service
     # page, which the cases service's requests point to); without it the text names the portal.
     reply_url: str | None = None
-    # An SMTP failure that is not a refusal is retried by the consumer this many times, then the
-    # message is recorded as failed and `notification.failed` is published.
-    max_send_attempts: int = Field(5, ge=1)
+    # A lifecycle email the SMTP server keeps failing (not a refusal) is retried by the consumer
+    # for this long after its first attempt, then recorded as failed and announced.
+    send_retry_seconds: float = Field(3600.0, ge=0)
     # A case event that arrives before its submission's contact copy waits this long for it
     # (the two topics are not ordered together), then is skipped with a warning.
     contact_wait_seconds: float = Field(300.0, ge=0)

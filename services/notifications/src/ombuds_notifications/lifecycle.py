@@ -248,7 +248,8 @@ class LifecycleMessenger:
             return
         except (aiosmtplib.SMTPException, OSError) as error:
             reason = f"{type(error).__name__}: {error}"
-            if message.attempts >= self._settings.max_send_attempts:
+            retrying_for = utcnow() - message.created_at
+            if retrying_for >= timedelta(seconds=self._settings.send_retry_seconds):
                 await self._fail(event, message.message_id, reason)
                 return
             async with UnitOfWork(self._session_factory) as uow:
