@@ -212,3 +212,25 @@ class ReferralState(Contract):
     reminders_sent: int = 0
     escalations: list[str] = []
     failed_channels: list[str] = []
+
+
+# Staff escalations (issue 6): a generic email to a supervisor, for any workflow that finds a
+# case overdue. Idempotent per case and step: retries and replays send one email.
+SEND_STAFF_ESCALATION_ACTIVITY = "notifications.send_staff_escalation"
+
+
+class SendStaffEscalation(Contract):
+    control_number: str
+    # Unique per case for one escalation, e.g. "triage-sla" or "rfi-deadline-2".
+    step: str
+    supervisor_email: str
+    # What is overdue, in words for the supervisor: "triage (SLA 5 business days)".
+    overdue: str
+    due_at: datetime
+    case_url: str | None = None
+    language: str = "en"
+
+
+class StaffEscalationResult(Contract):
+    message_id: str
+    already_sent: bool

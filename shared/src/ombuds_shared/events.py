@@ -42,6 +42,7 @@ CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
+NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 
 
 class CloudEvent(BaseModel):
@@ -283,6 +284,19 @@ class NotificationSentV1(EventBody):
     template: str
     channel: str
     sent_at: datetime
+
+
+class NotificationFailedV1(EventBody):
+    """A message that did not reach the person: refused, failing past its attempts, or bounced."""
+
+    control_number: str
+    message_id: str
+    template: str
+    channel: str
+    status: Literal["failed", "bounced"]
+    reason: str
+    attempts: int
+    failed_at: datetime
 
 
 def make_event(source: str, event_type: str, body: EventBody, subject: str) -> CloudEvent:

@@ -206,7 +206,16 @@ async def test_a_refused_recipient_fails_for_good(
     assert message.status == "failed"
     assert message.error is not None
     assert "550" in message.error
-    assert await outbox(session_factory, request.control_number) == []
+    # No `notification.sent`; one `notification.failed` for the case to show.
+    [failed] = await outbox(session_factory, request.control_number)
+    assert failed.event_type == "ombuds.notification.failed.v1"
+    data = json.loads(failed.payload)["data"]
+    assert (data["status"], data["message_id"], data["template"]) == (
+        "failed",
+        message.message_id,
+        "acknowledgement",
+    )
+    assert "550" in data["reason"]
 
 
 async def test_the_fault_pause_heartbeats_after_claiming_and_before_sending(

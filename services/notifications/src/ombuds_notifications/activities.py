@@ -10,12 +10,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ombuds_notifications import service
+from ombuds_notifications.catalogue import STAFF_ESCALATION
 from ombuds_notifications.config import Settings
 from ombuds_notifications.rendering import (
     ACKNOWLEDGEMENT,
     ACKNOWLEDGEMENT_LETTER,
     RenderedMessage,
     format_date,
+    html_alternative,
     render,
     render_letter,
 )
@@ -23,10 +25,13 @@ from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, Smtp
 from ombuds_shared.contracts import (
     PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    SEND_STAFF_ESCALATION_ACTIVITY,
     AcknowledgementResult,
     LetterResult,
     PrepareAcknowledgementLetter,
     SendAcknowledgement,
+    SendStaffEscalation,
+    StaffEscalationResult,
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 
@@ -155,19 +160,82 @@ class NotificationActivities:
             return LetterResult(message_id=claim.message.message_id, already_prepared=False)
         raise ApplicationError("could not record the letter; will retry", type="ClaimConflict")
 
+    @activity.defn(name=SEND_STAFF_ESCALATION_ACTIVITY)
+    async def send_staff_escalation(self, request: SendStaffEscalation) -> StaffEscalationResult:
+        """Email a supervisor that a case is overdue, once per case and step."""
+        rendered = render(
+            STAFF_ESCALATION,
+            request.language,
+            control_number=request.control_number,
+            overdue=request.overdue,
+            due_at=format_date(request.due_at.date(), request.language),
+            case_url=request.case_url,
+        )
+        key = service.escalation_key(request.control_number, request.step)
+        claim = await self._claim_key(
+            key, request.control_number, request.supervisor_email, rendered
+        )
+        message = claim.message
+        if claim.already_sent:
+            return StaffEscalationResult(message_id=message.message_id, already_sent=True)
+        if not service.is_deliverable_address(message.recipient):
+            await self._record_failure(message.message_id, "not an email address", permanent=True)
+            raise ApplicationError(
+                "the supervisor address is not a valid email address",
+                type="RecipientRefused",
+                non_retryable=True,
+            )
+        outgoing = OutgoingEmail(
+            message_id=message.message_id,
+            control_number=request.control_number,
+            sender=self._settings.sender,
+            recipient=message.recipient,
+            recipient_name="",
+            language=rendered.language,
+            subject=rendered.subject,
+            body=rendered.body,
+            html=html_alternative(rendered),
+        )
+        try:
+            await send_email(self._smtp, outgoing)
+        except RecipientRefusedError as error:
+            await self._record_failure(message.message_id, str(error), permanent=True)
+            raise ApplicationError(
+                f"the mail server permanently refused the supervisor (SMTP {error.code})",
+                type="RecipientRefused",
+                non_retryable=True,
+            ) from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self._record_failure(
+                message.message_id, f"{type(error).__name__}: {error}", permanent=False
+            )
+            raise
+        async with UnitOfWork(self._session_factory) as uow:
+            await service.mark_sent(uow.session, message.message_id)
+            await uow.commit()
+        if self._on_commit is not None:
+            self._on_commit()
+        return StaffEscalationResult(message_id=message.message_id, already_sent=False)
+
     async def _claim(
         self, request: SendAcknowledgement, rendered: RenderedMessage
+    ) -> service.Claim:
+        return await self._claim_key(
+            service.acknowledgement_key(request.control_number),
+            request.control_number,
+            str(request.recipient_email),
+            rendered,
+        )
+
+    async def _claim_key(
+        self, key: str, control_number: str, recipient: str, rendered: RenderedMessage
     ) -> service.Claim:
         # Two attempts can race (a timed-out attempt still running beside its retry): the
         # unique idempotency key lets one insert win and the other resume that row.
         for _ in range(3):
             async with UnitOfWork(self._session_factory) as uow:
                 claim = await service.claim_message(
-                    uow.session,
-                    service.acknowledgement_key(request.control_number),
-                    request.control_number,
-                    str(request.recipient_email),
-                    rendered,
+                    uow.session, key, control_number, recipient, rendered
                 )
                 try:
                     await uow.commit()
@@ -180,6 +248,9 @@ class NotificationActivities:
         async with UnitOfWork(self._session_factory) as uow:
             await service.record_failure(uow.session, message_id, error, permanent)
             await uow.commit()
+        if permanent and self._on_commit is not None:
+            # A permanent failure staged `notification.failed`: wake the relay.
+            self._on_commit()
 
     async def _fault_pause(self) -> None:
         remaining = self._settings.fault_pause_before_send_seconds

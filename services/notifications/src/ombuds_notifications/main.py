@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from ombuds_notifications.activities import NotificationActivities
 from ombuds_notifications.config import Settings
+from ombuds_notifications.lifecycle import STEP_EVENTS, SUBMISSION_EVENTS, LifecycleMessenger
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.redirection import RedirectionMailer
 from ombuds_notifications.router import router
@@ -27,6 +28,8 @@ from ombuds_shared.events import (
     CASE_REDIRECTED_V1,
     CASES_TOPIC,
     NOTIFICATIONS_TOPIC,
+    REFERRALS_TOPIC,
+    SUBMISSIONS_TOPIC,
     VERIFICATION_CODE_ISSUED_V1,
     VERIFICATIONS_TOPIC,
 )
@@ -48,6 +51,7 @@ class _Runtime:
     engine: AsyncEngine
     relay: OutboxRelay
     consumer: EventConsumer
+    contact_consumer: EventConsumer
     temporal: Client | None = None
     worker: Worker | None = None
 
@@ -84,23 +88,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activities = NotificationActivities(session_factory, settings, on_commit=relay.notify)
         # One-time codes are emailed straight from their event (see verification.py).
         mailer = VerificationMailer(session_factory, settings)
+        # Lifecycle messages follow the case's events (see lifecycle.py for which ones).
+        messenger = LifecycleMessenger(session_factory, settings, on_commit=relay.notify)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-notifications",
-            topics=(VERIFICATIONS_TOPIC, CASES_TOPIC),
+            topics=(VERIFICATIONS_TOPIC, CASES_TOPIC, REFERRALS_TOPIC),
             handlers={
                 VERIFICATION_CODE_ISSUED_V1: mailer.handle,
+                **dict.fromkeys(STEP_EVENTS, messenger.handle),
                 CASE_REDIRECTED_V1: RedirectionMailer(session_factory, settings).handle,
             },
         )
-        runtime = _Runtime(engine=engine, relay=relay, consumer=consumer)
+        # A consumer of its own: a case event waiting for its contact must not hold up the
+        # submission event that brings it.
+        contact_consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-notifications-contacts",
+            topics=(SUBMISSIONS_TOPIC,),
+            handlers=dict.fromkeys(SUBMISSION_EVENTS, messenger.handle),
+        )
+        runtime = _Runtime(
+            engine=engine, relay=relay, consumer=consumer, contact_consumer=contact_consumer
+        )
         state["runtime"] = runtime
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.relay = relay
         app.state.consumer = consumer
         async with running(
-            relay.run(), consumer.run(), _run_temporal(runtime, settings, activities)
+            relay.run(),
+            consumer.run(),
+            contact_consumer.run(),
+            _run_temporal(runtime, settings, activities),
         ):
             yield
         await engine.dispose()
@@ -129,7 +149,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await runtime.temporal.service_client.check_health()
 
         async def broker() -> bool:
-            return runtime is not None and runtime.relay.connected and runtime.consumer.connected
+            return (
+                runtime is not None
+                and runtime.relay.connected
+                and runtime.consumer.connected
+                and runtime.contact_consumer.connected
+            )
 
         return {"database": database, "temporal": temporal, "broker": broker}
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -12,6 +12,10 @@ from ombuds_shared.outbox import OutboxRecordMixin
 STATUS_SENDING = "sending"
 STATUS_SENT = "sent"
 STATUS_FAILED = "failed"
+# The mail provider reported (POST /messages/{id}/bounce) that a sent email did not arrive.
+STATUS_BOUNCED = "bounced"
+# A phone submission with no postal address: staff must call and read the message out.
+STATUS_CALL_REQUIRED = "call_required"
 # A letter is done once rendered: staff print and post it.
 STATUS_READY_TO_PRINT = "ready_to_print"
 RECIPIENT_LENGTH = 320
@@ -42,6 +46,26 @@ class Message(Base):
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CaseContact(Base):
+    """How to reach a case's submitter, copied from `submission.received` (issue 6 purges it).
+
+    Kept here so lifecycle messages never call another service; one row per control number,
+    so the retention purge deletes exactly one row.
+    """
+
+    __tablename__ = "case_contacts"
+
+    control_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(RECIPIENT_LENGTH), default="")
+    email: Mapped[str | None] = mapped_column(String(RECIPIENT_LENGTH), nullable=True)
+    address_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class OutboxRecord(OutboxRecordMixin, Base):

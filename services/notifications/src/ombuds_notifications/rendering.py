@@ -122,3 +122,50 @@ def render_letter(template: str, language: str, **context: Any) -> RenderedMessa
     return RenderedMessage(
         template=template, language=language, subject=" ".join(subject.split()), body=str(module)
     )
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    lines: tuple[str, ...]
+    # A quoted block (a question, a reason, a control number) set apart from the prose.
+    indented: bool
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """The plain-text body split at blank lines, for its HTML and letter forms."""
+    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    result: list[Paragraph] = []
+    for block in blocks:
+        lines = [line for line in block.split("\n") if line.strip()]
+        indented = all(line.startswith("    ") for line in lines)
+        result.append(Paragraph(lines=tuple(line.strip() for line in lines), indented=indented))
+    return result
+
+
+def html_alternative(rendered: RenderedMessage) -> str:
+    """A simple HTML part with the same words as the plain-text email, escaped."""
+    return _html_environment.get_template("email_alternative.html").render(
+        language=rendered.language, subject=rendered.subject, paragraphs=paragraphs(rendered.body)
+    )
+
+
+def lifecycle_letter(
+    rendered: RenderedMessage,
+    control_number: str,
+    recipient_name: str,
+    address_lines: list[str],
+    letter_date: date,
+) -> str:
+    """The printable letter form of a lifecycle message: sender, date, address, body."""
+    body_paragraphs = paragraphs(rendered.body)
+    # The closing "Ombuds" line is the signature, kept as the letter's last paragraph.
+    return _html_environment.get_template("lifecycle_letter.html").render(
+        language=rendered.language,
+        subject=rendered.subject,
+        control_number=control_number,
+        recipient_name=recipient_name,
+        address_lines=address_lines,
+        letter_date=letter_date,
+        letter_date_text=format_date(letter_date, rendered.language),
+        paragraphs=body_paragraphs,
+    )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MessageOut(BaseModel):
@@ -27,3 +27,11 @@ class MessagePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class BounceIn(BaseModel):
+    """What a mail provider's bounce webhook reports about one message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_notifications import repository
 from ombuds_notifications.models import (
     RECIPIENT_LENGTH,
+    STATUS_BOUNCED,
+    STATUS_CALL_REQUIRED,
     STATUS_FAILED,
     STATUS_READY_TO_PRINT,
     STATUS_SENDING,
@@ -20,18 +22,23 @@ from ombuds_notifications.rendering import RenderedMessage
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
+    NOTIFICATION_FAILED_V1,
     NOTIFICATION_SENT_V1,
     NOTIFICATIONS_TOPIC,
+    NotificationFailedV1,
     NotificationSentV1,
     make_event,
 )
-from ombuds_shared.http import NotFoundError
+from ombuds_shared.http import ConflictError, NotFoundError
 from ombuds_shared.outbox import add_to_outbox
 
 EVENT_SOURCE = "ombuds/notifications"
 EMAIL_CHANNEL = "email"
 LETTER_CHANNEL = "letter"
+# A phone submission without a postal address: the log tells staff to call.
+PHONE_CHANNEL = "phone"
 MAX_ERROR_LENGTH = 2000
+_PAPER_CHANNELS = frozenset({LETTER_CHANNEL, PHONE_CHANNEL})
 
 
 class MessageNotFoundError(NotFoundError):
@@ -42,6 +49,11 @@ class MessageNotFoundError(NotFoundError):
 class LetterNotFoundError(NotFoundError):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"No letter {message_id}.")
+
+
+class NotAnEmailError(ConflictError):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"Message {message_id} is not an email: only an email can bounce.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,10 @@ def acknowledgement_key(control_number: str) -> str:
 
 def acknowledgement_letter_key(control_number: str) -> str:
     return f"{control_number}:acknowledgement-letter"
+
+
+def escalation_key(control_number: str, step: str) -> str:
+    return f"{control_number}:escalation:{step}"
 
 
 def normalise_address(address: str) -> str:
@@ -114,8 +130,9 @@ async def prepare_letter(
     control_number: str,
     recipient_name: str,
     rendered: RenderedMessage,
+    channel: str = LETTER_CHANNEL,
 ) -> LetterClaim:
-    """Record the one letter for `idempotency_key`; a prepared letter is kept as it is."""
+    """Record the one letter (or call note) for `idempotency_key`; a prepared one is kept."""
     existing = await repository.by_idempotency_key(session, idempotency_key)
     if existing is not None:
         return LetterClaim(message=existing, already_prepared=True)
@@ -124,13 +141,13 @@ async def prepare_letter(
         message_id=str(uuid4()),
         idempotency_key=idempotency_key,
         control_number=control_number,
-        channel=LETTER_CHANNEL,
+        channel=channel,
         template=rendered.template,
         language=rendered.language,
         # Letters go to a person at a postal address; the name is what staff search by.
         recipient=recipient_name.strip()[:RECIPIENT_LENGTH],
         subject=rendered.subject[:SUBJECT_LENGTH],
-        status=STATUS_READY_TO_PRINT,
+        status=STATUS_READY_TO_PRINT if channel == LETTER_CHANNEL else STATUS_CALL_REQUIRED,
         attempts=1,
         body=rendered.body,
         created_at=now,
@@ -140,9 +157,9 @@ async def prepare_letter(
 
 
 async def letter(session: AsyncSession, message_id: str) -> Message:
-    """The printable letter `message_id`; anything else (an email, nothing) is not found."""
+    """The printable letter (or call note) `message_id`; an email or nothing is not found."""
     message = await repository.by_message_id(session, message_id)
-    if message is None or message.channel != LETTER_CHANNEL or message.body is None:
+    if message is None or message.channel not in _PAPER_CHANNELS or message.body is None:
         raise LetterNotFoundError(message_id)
     return message
 
@@ -178,14 +195,46 @@ async def mark_sent(session: AsyncSession, message_id: str) -> Message:
 async def record_failure(
     session: AsyncSession, message_id: str, error: str, permanent: bool
 ) -> Message:
-    """Keep the attempt's error; a permanent one ends the message as failed."""
+    """Keep the attempt's error; a permanent one ends the message as failed and announces it."""
     message = await _get(session, message_id)
-    if message.status == STATUS_SENT:
+    if message.status in (STATUS_SENT, STATUS_FAILED, STATUS_BOUNCED):
         return message
     message.error = error[:MAX_ERROR_LENGTH]
     if permanent:
         message.status = STATUS_FAILED
+        _announce_failure(session, message)
     return message
+
+
+async def record_bounce(session: AsyncSession, message_id: str, reason: str) -> Message:
+    """A mail provider says the email never arrived: mark it bounced, announce it once."""
+    message = await _get(session, message_id)
+    if message.channel != EMAIL_CHANNEL:
+        raise NotAnEmailError(message_id)
+    if message.status == STATUS_BOUNCED:
+        return message
+    message.status = STATUS_BOUNCED
+    message.error = reason[:MAX_ERROR_LENGTH]
+    _announce_failure(session, message)
+    return message
+
+
+def _announce_failure(session: AsyncSession, message: Message) -> None:
+    # A one-time code is not part of the case's record (and may have no case): nothing to show.
+    if not message.control_number or message.template.startswith("verification_"):
+        return
+    body = NotificationFailedV1(
+        control_number=message.control_number,
+        message_id=message.message_id,
+        template=message.template,
+        channel=message.channel,
+        status="bounced" if message.status == STATUS_BOUNCED else "failed",
+        reason=message.error or "",
+        attempts=message.attempts,
+        failed_at=utcnow(),
+    )
+    event = make_event(EVENT_SOURCE, NOTIFICATION_FAILED_V1, body, message.control_number)
+    add_to_outbox(session, OutboxRecord, NOTIFICATIONS_TOPIC, event)
 
 
 async def find_messages(

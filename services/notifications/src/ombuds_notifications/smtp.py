@@ -66,6 +66,8 @@ class OutgoingEmail:
     language: str
     subject: str
     body: str
+    # An HTML alternative with the same words; plain-text-only mail leaves it out.
+    html: str | None = None
 
 
 def message_id_header(message_id: str) -> str:
@@ -88,6 +90,8 @@ def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     # RFC 3834: vacation responders should not answer an automatic acknowledgement.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(outgoing.body)
+    if outgoing.html is not None:
+        message.add_alternative(outgoing.html, subtype="html")
     # After set_content, which replaces every Content-* header.
     message["Content-Language"] = outgoing.language
     return message

@@ -31,7 +31,11 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        activities=[activities.send_acknowledgement, activities.prepare_acknowledgement_letter],
+        activities=[
+            activities.send_acknowledgement,
+            activities.prepare_acknowledgement_letter,
+            activities.send_staff_escalation,
+        ],
         # On shutdown, a send in progress gets this long to finish before it is cancelled.
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
