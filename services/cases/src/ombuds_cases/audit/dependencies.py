@@ -33,8 +33,8 @@ class Actor:
     role: str
 
 
-# Until staff accounts exist every caller with the staff token is this one person; the staff
-# sign-in sets `request.state.actor` to the signed-in user and their role instead.
+# `staff.auth.require` sets `request.state.actor` to the signed-in member (email and role);
+# the development token (development and test only) is this one person.
 DEVELOPMENT_STAFF = Actor("dev-staff", "staff")
 UNIDENTIFIED = Actor("anonymous", "none")
 
@@ -111,10 +111,16 @@ def request_audit(request: Request) -> RequestAudit:
 AuditDep = Annotated[RequestAudit, Depends(request_audit)]
 
 
-async def record_denied(request: Request) -> None:
-    """Audit a refused request: by whom we cannot say, but what was tried and from where."""
+async def record_denied(request: Request, actor: Actor = UNIDENTIFIED) -> None:
+    """Audit a refused request: by whom when known, what was tried and from where.
+
+    An app run without its lifespan (some unit tests) has no writer and records nothing.
+    """
+    writer: AuditWriter | None = getattr(request.app.state, "audit", None)
+    if writer is None:
+        return
     control_number = request.path_params.get("control_number")
-    audit = RequestAudit(audit_writer(request), UNIDENTIFIED, client_address(request))
+    audit = RequestAudit(writer, actor, client_address(request))
     await audit.record(
         ACTION_BY_METHOD.get(request.method, "read"),
         "case" if control_number is not None else "endpoint",
