@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
-from ombuds_cases.audit.dependencies import ACTION_BY_METHOD, AuditDep
+from ombuds_cases.audit.dependencies import Action as AuditAction
+from ombuds_cases.audit.dependencies import AuditDep
 from ombuds_cases.case import actions, closure, queries, schemas
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.views import case_detail
@@ -69,7 +70,9 @@ async def _apply(
     show the case as it now is."""
     canonical = canonical_control_number(control_number)
     segment = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    audit_action = ACTION_BY_METHOD.get(request.method, "update")
+    # A 201 action adds a record to the case (a note, a link, a pointer); the rest change it.
+    created = getattr(request.scope.get("route"), "status_code", None) == status.HTTP_201_CREATED
+    audit_action: AuditAction = "create" if created else "update"
     try:
         async with UnitOfWork(session_factory) as uow:
             case = await actions.load(uow.session, canonical)
