@@ -14,14 +14,14 @@ from ombuds_cases.case.views import case_detail
 from ombuds_cases.repository import CaseFilter
 from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
-from ombuds_cases.staff.auth import require
+from ombuds_cases.staff.auth import permitted
 from ombuds_cases.staff.policy import StaffActor, can, office_filter
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.http import SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
-CaseReader = Annotated[StaffActor, Depends(require("case.read"))]
+CaseReader = Annotated[StaffActor, Depends(permitted("case.read"))]
 
 
 def canonical_control_number(control_number: str) -> str:

@@ -120,7 +120,8 @@ class RequestAudit:
 
 
 def request_audit(request: Request) -> RequestAudit:
-    actor = getattr(request.state, "actor", DEVELOPMENT_STAFF)
+    # Never guess who acted: a request that `permitted` did not name is "anonymous".
+    actor = getattr(request.state, "actor", UNIDENTIFIED)
     writer: AuditWriter | None = getattr(request.app.state, "audit", None)
     # Changes staged in their own transaction need only the policy, not the running writer,
     # so an app started without its lifespan (unit tests) still audits them.

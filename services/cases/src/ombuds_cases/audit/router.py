@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from ombuds_cases.audit import store
 from ombuds_cases.audit.dependencies import Action, AuditDep, Outcome
 from ombuds_cases.audit.schemas import AuditPage, AuditRecordView
-from ombuds_cases.staff.auth import require
+from ombuds_cases.staff.auth import permitted
 from ombuds_cases.staff.policy import StaffActor
 from ombuds_shared.http import ServiceError, SessionFactoryDep
 
 # Only the auditors (privacy and security officers) hold audit.search; a refusal is recorded
-# as "denied" by `require`.
+# as "denied" by `permitted`.
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-AuditSearcher = Annotated[StaffActor, Depends(require("audit.search"))]
+AuditSearcher = Annotated[StaffActor, Depends(permitted("audit.search"))]
 
 
 class TimeRangeError(ServiceError):

@@ -21,7 +21,7 @@ from ombuds_cases.case.views import case_detail
 from ombuds_cases.router import ControlNumberPath, canonical_control_number, out_of_scope
 from ombuds_cases.schemas import CaseDetail
 from ombuds_cases.service import CaseNotFoundError
-from ombuds_cases.staff.auth import require
+from ombuds_cases.staff.auth import permitted
 from ombuds_cases.staff.policy import StaffActor, can
 from ombuds_shared.db import UnitOfWork
 from ombuds_shared.http import SessionFactoryDep
@@ -32,13 +32,13 @@ Body = TypeVar("Body", bound=BaseModel)
 Action = Callable[[AsyncSession, str, Body, str], Awaitable[object]]
 
 
-Reader = Annotated[StaffActor, Depends(require("case.read"))]
-Noter = Annotated[StaffActor, Depends(require("case.note"))]
-Triager = Annotated[StaffActor, Depends(require("case.triage"))]
-Updater = Annotated[StaffActor, Depends(require("case.update"))]
-Assigner = Annotated[StaffActor, Depends(require("case.assign"))]
-Closer = Annotated[StaffActor, Depends(require("case.close"))]
-Reopener = Annotated[StaffActor, Depends(require("case.reopen"))]
+Reader = Annotated[StaffActor, Depends(permitted("case.read"))]
+Noter = Annotated[StaffActor, Depends(permitted("case.note"))]
+Triager = Annotated[StaffActor, Depends(permitted("case.triage"))]
+Updater = Annotated[StaffActor, Depends(permitted("case.update"))]
+Assigner = Annotated[StaffActor, Depends(permitted("case.assign"))]
+Closer = Annotated[StaffActor, Depends(permitted("case.close"))]
+Reopener = Annotated[StaffActor, Depends(permitted("case.reopen"))]
 
 
 class _OutOfScope(Exception):

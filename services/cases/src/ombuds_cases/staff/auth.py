@@ -117,15 +117,30 @@ async def _refused_audited(request: Request, actor: StaffActor | None) -> None:
     await record_denied(request, audit_actor(actor) if actor is not None else UNIDENTIFIED)
 
 
-def require(permission: str) -> Callable[..., Awaitable[StaffActor]]:
+def require(permission: str) -> Callable[[StaffActor], Awaitable[StaffActor]]:
     """A dependency that lets through only actors whose role holds `permission` (else 403).
 
-    It names the caller to the audit trail (`request.state.actor`) and records every refusal
-    (401 or 403) as `denied`. Office scope needs the case: after loading it, call
-    `authorize(actor, permission, office)` (or `can`, to answer 404 instead).
+    Office scope needs the case: after loading it, call `authorize(actor, permission, office)`.
+    The JSON API uses `permitted`, which also audits; the staff pages wrap this one.
     """
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
+
+    async def dependency(actor: CurrentStaff) -> StaffActor:
+        if not holds(actor, permission):
+            raise ForbiddenError(f"A {actor.role.value} may not use {permission}.")
+        return actor
+
+    return dependency
+
+
+def permitted(permission: str) -> Callable[..., Awaitable[StaffActor]]:
+    """`require(permission)` for the JSON API, audited: it names the caller to the audit trail
+    (`request.state.actor`) and records every refusal (401 or 403) as `denied`.
+
+    Put it before `AuditDep` in an endpoint's parameters, so the audit names the caller.
+    """
+    allowed = require(permission)
 
     async def dependency(
         request: Request,
@@ -136,9 +151,7 @@ def require(permission: str) -> Callable[..., Awaitable[StaffActor]]:
         try:
             signed = await signed_in(request, credentials)
             actor = signed.actor
-            await current_staff(signed)
-            if not holds(actor, permission):
-                raise ForbiddenError(f"A {actor.role.value} may not use {permission}.")
+            await allowed(await current_staff(signed))
         except (HTTPException, ServiceError):
             await _refused_audited(request, actor)
             raise

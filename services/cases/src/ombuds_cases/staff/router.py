@@ -13,7 +13,7 @@ from ombuds_cases.staff import errors, repository, service, signin
 from ombuds_cases.staff.auth import (
     SESSION_COOKIE,
     SignedInDep,
-    require,
+    permitted,
 )
 from ombuds_cases.staff.models import StaffAccount
 from ombuds_cases.staff.policy import PERMISSIONS, Office, Role, StaffActor, holds
@@ -36,9 +36,10 @@ from ombuds_shared.http import SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
-StaffReader = Annotated[StaffActor, Depends(require("staff.read"))]
-StaffManager = Annotated[StaffActor, Depends(require("staff.manage"))]
-TrainingAttester = Annotated[StaffActor, Depends(require("training.attest"))]
+# `permitted` names the caller to the audit trail, which records every account change.
+StaffReader = Annotated[StaffActor, Depends(permitted("staff.read"))]
+StaffManager = Annotated[StaffActor, Depends(permitted("staff.manage"))]
+TrainingAttester = Annotated[StaffActor, Depends(permitted("training.attest"))]
 
 
 def _view(account: StaffAccount) -> StaffView:
