@@ -1,15 +1,13 @@
 """The staff API of the cases service."""
 
-import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ombuds_cases import repository
-from ombuds_cases.audit.dependencies import AuditDep, record_denied, shown_fields
+from ombuds_cases.audit.dependencies import AuditDep, shown_fields
 from ombuds_cases.case.schemas import Office
 from ombuds_cases.case.status import CaseStatus
 from ombuds_cases.case.views import case_detail
@@ -17,28 +15,15 @@ from ombuds_cases.crypto.dependencies import FieldKeyringDep
 from ombuds_cases.repository import CaseFilter, SortField, SortOrder
 from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
+from ombuds_cases.staff.auth import permitted
+from ombuds_cases.staff.policy import StaffActor, can, office_filter
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.db import utcnow
 from ombuds_shared.http import SessionFactoryDep
 
-bearer = HTTPBearer(auto_error=False)
+router = APIRouter(prefix="/api/v1", tags=["cases"])
 
-
-async def require_staff(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    expected: str = request.app.state.settings.dev_staff_token
-    if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
-        await record_denied(request)
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="A staff bearer token is required.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(require_staff)])
+CaseReader = Annotated[StaffActor, Depends(permitted("case.read"))]
 
 
 def canonical_control_number(control_number: str) -> str:
@@ -47,6 +32,15 @@ def canonical_control_number(control_number: str) -> str:
         return parse_control_number(control_number)
     except InvalidControlNumber as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
+
+
+def out_of_scope(control_number: str) -> CaseNotFoundError:
+    """The refusal for a case outside the actor's office: the same 404 as a missing case.
+
+    404 rather than 403, so that no id or path tells an officer whether another office's case
+    exists (the audit trail still records the attempt as `denied`).
+    """
+    return CaseNotFoundError(control_number)
 
 
 ControlNumberPath = Annotated[str, Path(max_length=40)]
@@ -76,6 +70,7 @@ def _day_after(day: date | None) -> datetime | None:
 @router.get("/cases", response_model=CasePage)
 async def list_cases(
     session_factory: SessionFactoryDep,
+    actor: CaseReader,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
@@ -95,14 +90,18 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
-    """Cases filtered, searched and sorted (newest first by default), one page at a time."""
+    """Cases filtered, searched and sorted (newest first by default), one page at a time; an
+    office-bound actor sees only their office's cases (asking for another office finds none)."""
     _check_range(received_from, received_to, "received_from", "received_to")
     _check_range(updated_from, updated_to, "updated_from", "updated_to")
+    scope = office_filter(actor)
+    if scope is not None and office not in (None, scope):
+        return CasePage(items=[], total=0, limit=limit, offset=offset)
     filters = CaseFilter(
         status=status_filter,
         kind=kind,
         category=category,
-        office=office,
+        office=scope or office,
         assignee=assignee,
         channel=channel,
         received_from=_start_of(received_from),
@@ -126,12 +125,14 @@ async def list_cases(
 @router.get("/cases/{control_number}", response_model=CaseDetail)
 async def get_case(
     control_number: ControlNumberPath,
+    actor: CaseReader,  # first: it names the caller before AuditDep reads who that is
     session_factory: SessionFactoryDep,
     audit: AuditDep,
     keyring: FieldKeyringDep,
 ) -> CaseDetail:
     """One case with its status history, notes, links and what the submitter added; every
-    attempt to read it is audited, whatever its outcome."""
+    attempt to read it is audited, whatever its outcome. A case outside the actor's office
+    answers 404 like a missing one (see `out_of_scope`)."""
     try:
         canonical = parse_control_number(control_number)
     except InvalidControlNumber as error:
@@ -143,5 +144,8 @@ async def get_case(
     except CaseNotFoundError:
         await audit.record("read", "case", canonical, outcome="not_found")
         raise
+    if not can(actor, "case.read", detail.office):
+        await audit.record("read", "case", canonical, outcome="denied")
+        raise out_of_scope(canonical)
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
     return detail

@@ -26,6 +26,7 @@ unit of work instead: `await audit.append_in(uow.session, "update", "case", cont
 fields=["status"])` before `uow.commit()` (this holds the chain lock until the commit, so
 keep that transaction short).
 
-The actor is `request.state.actor` (an `Actor(name, role)`) when the staff sign-in has set it,
-and the development staff member ("dev-staff") until then.
+The actor is `request.state.actor` (an `Actor(name, role)`), set by `staff.auth.permitted` to
+the signed-in member's email and role ("dev-staff" for the development token); a request it
+did not name is recorded as "anonymous", never guessed.
 """

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases.audit.chain import AuditEntry
-from ombuds_cases.audit.store import append
-from ombuds_cases.audit.writer import AuditWriter
+from ombuds_cases.audit.store import CheckpointPolicy, append
+from ombuds_cases.audit.writer import AuditUnavailableError, AuditWriter
 
 Action = Literal["read", "create", "update", "delete", "reveal", "export", "search"]
 Outcome = Literal["success", "denied", "not_found", "error"]
@@ -33,8 +33,8 @@ class Actor:
     role: str
 
 
-# Until staff accounts exist every caller with the staff token is this one person; the staff
-# sign-in sets `request.state.actor` to the signed-in user and their role instead.
+# `staff.auth.require` sets `request.state.actor` to the signed-in member (email and role);
+# the development token (development and test only) is this one person.
 DEVELOPMENT_STAFF = Actor("dev-staff", "staff")
 UNIDENTIFIED = Actor("anonymous", "none")
 
@@ -51,10 +51,21 @@ def client_address(request: Request) -> str | None:
 class RequestAudit:
     """Records accesses by one request's caller."""
 
-    def __init__(self, writer: AuditWriter, actor: Actor, address: str | None) -> None:
+    def __init__(
+        self,
+        writer: AuditWriter | None,
+        actor: Actor,
+        address: str | None,
+        policy: CheckpointPolicy | None = None,
+    ) -> None:
         self._writer = writer
         self.actor = actor
         self.address = address
+        self._policy = policy
+
+    def naming(self, actor: Actor) -> "RequestAudit":
+        """The same request's audit naming someone else (sign-in: whoever the attempt names)."""
+        return RequestAudit(self._writer, actor, self.address, self._policy)
 
     def entry(
         self,
@@ -84,6 +95,8 @@ class RequestAudit:
         outcome: Outcome = "success",
     ) -> int:
         """Append one audit record and wait until it is durable; returns its sequence number."""
+        if self._writer is None:
+            raise AuditUnavailableError("The audit trail is not running; nothing was done.")
         return await self._writer.record(
             self.entry(action, record_type, record_id, fields, outcome)
         )
@@ -99,22 +112,39 @@ class RequestAudit:
     ) -> int:
         """Stage the record in `session`'s transaction, to commit with the change it describes."""
         entry = self.entry(action, record_type, record_id, fields, outcome)
-        [sequence] = await append(session, [entry], self._writer.policy)
+        policy = self._policy or (self._writer.policy if self._writer else None)
+        if policy is None:
+            raise AuditUnavailableError("The audit trail is not configured; nothing was done.")
+        [sequence] = await append(session, [entry], policy)
         return sequence
 
 
 def request_audit(request: Request) -> RequestAudit:
-    actor = getattr(request.state, "actor", DEVELOPMENT_STAFF)
-    return RequestAudit(audit_writer(request), actor, client_address(request))
+    # Never guess who acted: a request that `permitted` did not name is "anonymous".
+    actor = getattr(request.state, "actor", UNIDENTIFIED)
+    writer: AuditWriter | None = getattr(request.app.state, "audit", None)
+    # Changes staged in their own transaction need only the policy, not the running writer,
+    # so an app started without its lifespan (unit tests) still audits them.
+    settings = request.app.state.settings.audit
+    policy = (
+        writer.policy if writer else CheckpointPolicy(settings.signer(), settings.checkpoint_every)
+    )
+    return RequestAudit(writer, actor, client_address(request), policy)
 
 
 AuditDep = Annotated[RequestAudit, Depends(request_audit)]
 
 
-async def record_denied(request: Request) -> None:
-    """Audit a refused request: by whom we cannot say, but what was tried and from where."""
+async def record_denied(request: Request, actor: Actor = UNIDENTIFIED) -> None:
+    """Audit a refused request: by whom when known, what was tried and from where.
+
+    An app run without its lifespan (some unit tests) has no writer and records nothing.
+    """
+    writer: AuditWriter | None = getattr(request.app.state, "audit", None)
+    if writer is None:
+        return
     control_number = request.path_params.get("control_number")
-    audit = RequestAudit(audit_writer(request), UNIDENTIFIED, client_address(request))
+    audit = RequestAudit(writer, actor, client_address(request))
     await audit.record(
         ACTION_BY_METHOD.get(request.method, "read"),
         "case" if control_number is not None else "endpoint",

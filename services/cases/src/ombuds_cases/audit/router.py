@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from ombuds_cases.audit import store
 from ombuds_cases.audit.dependencies import Action, AuditDep, Outcome
 from ombuds_cases.audit.schemas import AuditPage, AuditRecordView
-from ombuds_cases.router import require_staff
+from ombuds_cases.staff.auth import permitted
+from ombuds_cases.staff.policy import StaffActor
 from ombuds_shared.http import ServiceError, SessionFactoryDep
 
-# Staff roles come with staff accounts (issue 4 item 1): this router then also requires the
-# auditor role (privacy officer / security officer), e.g. a `require_role("auditor")`
-# dependency next to `require_staff`, and records a refusal with outcome "denied".
-router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(require_staff)])
+# Only the auditors (privacy and security officers) hold audit.search; a refusal is recorded
+# as "denied" by `permitted`.
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+AuditSearcher = Annotated[StaffActor, Depends(permitted("audit.search"))]
 
 
 class TimeRangeError(ServiceError):
@@ -25,6 +26,7 @@ class TimeRangeError(ServiceError):
 
 @router.get("/audit", response_model=AuditPage)
 async def search_audit(
+    auditor: AuditSearcher,  # first: it names the caller before AuditDep reads who that is
     session_factory: SessionFactoryDep,
     audit: AuditDep,
     actor: Annotated[str | None, Query(max_length=200)] = None,

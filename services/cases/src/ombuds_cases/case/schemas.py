@@ -1,23 +1,30 @@
 """Staff action requests and the views of what they leave on a case."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 
-# The offices a case can be assigned to; referrals (issue 5) will own the full directory.
-Office = Literal[
-    "field_operations",
-    "border_patrol",
-    "air_and_marine",
-    "trade",
-    "trusted_traveler_programs",
-    "professional_responsibility",
-    "privacy",
-    "information_center",
-]
+
+class Office(StrEnum):
+    """The offices a case can be assigned to, and staff belong to: the one list of them.
+
+    Referrals (issue 5) will own the full agency directory.
+    """
+
+    FIELD_OPERATIONS = "field_operations"
+    BORDER_PATROL = "border_patrol"
+    AIR_AND_MARINE = "air_and_marine"
+    TRADE = "trade"
+    TRUSTED_TRAVELER_PROGRAMS = "trusted_traveler_programs"
+    PROFESSIONAL_RESPONSIBILITY = "professional_responsibility"
+    PRIVACY = "privacy"
+    INFORMATION_CENTER = "information_center"
+
+
 Priority = Literal["low", "normal", "high", "urgent"]
 NoteStage = Literal["intake", "review", "assignment", "resolution"]
 LinkRelation = Literal["duplicate_of", "related_to"]

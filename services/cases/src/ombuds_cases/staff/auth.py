@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ombuds_cases.audit.dependencies import DEVELOPMENT_STAFF, UNIDENTIFIED, Actor, record_denied
 from ombuds_cases.staff import repository
 from ombuds_cases.staff.credentials import token_hash
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import PERMISSIONS, Role, StaffActor, can, holds
 from ombuds_cases.staff.signin import actor_of, blocked_reason
 from ombuds_shared.db import utcnow
-from ombuds_shared.http import session_factory_of
+from ombuds_shared.http import ServiceError, session_factory_of
 
 SESSION_COOKIE = "ombuds_staff_session"
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
@@ -104,10 +105,23 @@ async def current_staff(signed: SignedInDep) -> StaffActor:
 CurrentStaff = Annotated[StaffActor, Depends(current_staff)]
 
 
+def audit_actor(actor: StaffActor) -> Actor:
+    """How the audit trail names a staff member: their email (unique, never reused) and role."""
+    if actor.is_development:
+        return DEVELOPMENT_STAFF
+    return Actor(actor.email, actor.role.value)
+
+
+async def _refused_audited(request: Request, actor: StaffActor | None) -> None:
+    """Record a refused request as `denied`, naming the caller when they are known."""
+    await record_denied(request, audit_actor(actor) if actor is not None else UNIDENTIFIED)
+
+
 def require(permission: str) -> Callable[[StaffActor], Awaitable[StaffActor]]:
     """A dependency that lets through only actors whose role holds `permission` (else 403).
 
     Office scope needs the case: after loading it, call `authorize(actor, permission, office)`.
+    The JSON API uses `permitted`, which also audits; the staff pages wrap this one.
     """
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
@@ -115,6 +129,33 @@ def require(permission: str) -> Callable[[StaffActor], Awaitable[StaffActor]]:
     async def dependency(actor: CurrentStaff) -> StaffActor:
         if not holds(actor, permission):
             raise ForbiddenError(f"A {actor.role.value} may not use {permission}.")
+        return actor
+
+    return dependency
+
+
+def permitted(permission: str) -> Callable[..., Awaitable[StaffActor]]:
+    """`require(permission)` for the JSON API, audited: it names the caller to the audit trail
+    (`request.state.actor`) and records every refusal (401 or 403) as `denied`.
+
+    Put it before `AuditDep` in an endpoint's parameters, so the audit names the caller.
+    """
+    allowed = require(permission)
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> StaffActor:
+        # Called directly rather than as sub-dependencies, so a 401 is caught and audited too.
+        actor: StaffActor | None = None
+        try:
+            signed = await signed_in(request, credentials)
+            actor = signed.actor
+            await allowed(await current_staff(signed))
+        except (HTTPException, ServiceError):
+            await _refused_audited(request, actor)
+            raise
+        request.state.actor = audit_actor(actor)
         return actor
 
     return dependency

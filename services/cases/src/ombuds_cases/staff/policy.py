@@ -14,6 +14,9 @@ The development bearer token (development and test only) is an actor with every 
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Staff belong to the same offices cases are assigned to: one list, kept with the case.
+from ombuds_cases.case.schemas import Office as Office
+
 
 class Role(StrEnum):
     INTAKE_SPECIALIST = "intake_specialist"
@@ -25,20 +28,15 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
-class Office(StrEnum):
-    FIELD_OPERATIONS = "field_operations"
-    BORDER_PATROL = "border_patrol"
-    TRADE = "trade"
-    PROFESSIONAL_RESPONSIBILITY = "professional_responsibility"
-    PRIVACY = "privacy"
-
-
 OFFICE_NAMES: dict[Office, str] = {
     Office.FIELD_OPERATIONS: "Field Operations",
     Office.BORDER_PATROL: "Border Patrol",
+    Office.AIR_AND_MARINE: "Air and Marine Operations",
     Office.TRADE: "Trade",
+    Office.TRUSTED_TRAVELER_PROGRAMS: "Trusted Traveler Programs",
     Office.PROFESSIONAL_RESPONSIBILITY: "Professional Responsibility",
     Office.PRIVACY: "Privacy",
+    Office.INFORMATION_CENTER: "Information Center",
 }
 
 # Roles whose case permissions stop at their office's border when they have one.

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
+from ombuds_cases.audit.dependencies import Actor, AuditDep
 from ombuds_cases.staff import errors, repository, service, signin
 from ombuds_cases.staff.auth import (
     SESSION_COOKIE,
     SignedInDep,
-    require,
+    permitted,
 )
 from ombuds_cases.staff.models import StaffAccount
 from ombuds_cases.staff.policy import PERMISSIONS, Office, Role, StaffActor, holds
@@ -35,9 +36,10 @@ from ombuds_shared.http import SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
-StaffReader = Annotated[StaffActor, Depends(require("staff.read"))]
-StaffManager = Annotated[StaffActor, Depends(require("staff.manage"))]
-TrainingAttester = Annotated[StaffActor, Depends(require("training.attest"))]
+# `permitted` names the caller to the audit trail, which records every account change.
+StaffReader = Annotated[StaffActor, Depends(permitted("staff.read"))]
+StaffManager = Annotated[StaffActor, Depends(permitted("staff.manage"))]
+TrainingAttester = Annotated[StaffActor, Depends(permitted("training.attest"))]
 
 
 def _view(account: StaffAccount) -> StaffView:
@@ -71,10 +73,16 @@ async def _rules_as_validation() -> AsyncIterator[None]:
 
 @router.post("/session", response_model=SessionOpened, status_code=status.HTTP_201_CREATED)
 async def sign_in(
-    body: SignIn, request: Request, response: Response, session_factory: SessionFactoryDep
+    body: SignIn,
+    request: Request,
+    response: Response,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
 ) -> SessionOpened:
-    """Sign in with email, password and the current TOTP code; opens a server-side session."""
+    """Sign in with email, password and the current TOTP code; opens a server-side session.
+    Every attempt is audited, a refused one under the email it claimed."""
     settings = request.app.state.settings
+    claimed = audit.naming(Actor(str(body.email).lower(), "unverified"))
     async with UnitOfWork(session_factory) as uow:
         try:
             token, opened, account = await signin.sign_in(
@@ -87,8 +95,11 @@ async def sign_in(
             )
         except (errors.AccountBlockedError, errors.SignInRefusedError):
             # Keep what the attempt taught: a failure counted, or a right code now used up.
+            await claimed.append_in(uow.session, "create", "staff_session", "", outcome="denied")
             await uow.commit()
             raise
+        signed_in_as = audit.naming(Actor(account.email, account.role))
+        await signed_in_as.append_in(uow.session, "create", "staff_session", account.id)
         await uow.commit()
     response.set_cookie(
         SESSION_COOKIE,
@@ -149,7 +160,7 @@ async def me(signed: SignedInDep, session_factory: SessionFactoryDep) -> Me:
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(
-    body: PasswordChange, signed: SignedInDep, session_factory: SessionFactoryDep
+    body: PasswordChange, signed: SignedInDep, session_factory: SessionFactoryDep, audit: AuditDep
 ) -> None:
     """Replace one's own password (the one-time password first of all)."""
     if signed.actor.is_development:
@@ -158,6 +169,8 @@ async def change_password(
         await signin.change_password(
             uow.session, signed.actor.staff_id, body.current_password, body.new_password, utcnow()
         )
+        own = audit.naming(Actor(signed.actor.email, signed.actor.role.value))
+        await own.append_in(uow.session, "update", "staff", signed.actor.staff_id, ["password"])
         await uow.commit()
 
 
@@ -190,12 +203,14 @@ async def list_staff(
 
 @router.post("", response_model=StaffCreated, status_code=status.HTTP_201_CREATED)
 async def create_staff(
-    body: NewStaffRequest, actor: StaffManager, session_factory: SessionFactoryDep
+    body: NewStaffRequest, actor: StaffManager, session_factory: SessionFactoryDep, audit: AuditDep
 ) -> StaffCreated:
     """Designate a staff account; its one-time password is in this answer only."""
     new = service.NewStaff(str(body.email), body.name, body.role, body.office, body.expires_on)
     async with _rules_as_validation(), UnitOfWork(session_factory) as uow:
         account, password = await service.create_staff(uow.session, actor, new, utcnow())
+        fields = sorted(body.model_fields_set)
+        await audit.append_in(uow.session, "create", "staff", account.id, fields)
         await uow.commit()
     return StaffCreated(staff=_view(account), one_time_password=password)
 
@@ -216,6 +231,7 @@ async def change_staff(
     body: StaffChangeRequest,
     actor: StaffManager,
     session_factory: SessionFactoryDep,
+    audit: AuditDep,
 ) -> StaffView:
     """Change an account's role, office or expiry date."""
     changes = service.StaffChanges(
@@ -226,17 +242,20 @@ async def change_staff(
     )
     async with _rules_as_validation(), UnitOfWork(session_factory) as uow:
         account = await service.update_staff(uow.session, actor, staff_id, changes, utcnow())
+        fields = sorted(body.model_fields_set)
+        await audit.append_in(uow.session, "update", "staff", account.id, fields)
         await uow.commit()
     return _view(account)
 
 
 @router.post("/{staff_id}/deactivate", response_model=StaffView)
 async def deactivate_staff(
-    staff_id: str, actor: StaffManager, session_factory: SessionFactoryDep
+    staff_id: str, actor: StaffManager, session_factory: SessionFactoryDep, audit: AuditDep
 ) -> StaffView:
     """Deactivate an account; its open sessions are refused from the next request."""
     async with UnitOfWork(session_factory) as uow:
         account = await service.deactivate(uow.session, actor, staff_id, utcnow())
+        await audit.append_in(uow.session, "update", "staff", account.id, ["active"])
         await uow.commit()
     return _view(account)
 
@@ -249,23 +268,31 @@ async def record_training(
     body: TrainingRequest,
     actor: TrainingAttester,
     session_factory: SessionFactoryDep,
+    audit: AuditDep,
 ) -> TrainingView:
     """Record a privacy-training attestation: who attests, the course and when it was done."""
     async with _rules_as_validation(), UnitOfWork(session_factory) as uow:
         attestation = await service.record_training(
             uow.session, actor, staff_id, body.course, body.completed_on, utcnow()
         )
+        fields = ["course", "completed_on"]
+        await audit.append_in(uow.session, "create", "staff_training", staff_id, fields)
         await uow.commit()
     return TrainingView.model_validate(attestation)
 
 
 @router.post("/{staff_id}/totp", response_model=TotpEnrolled, status_code=status.HTTP_201_CREATED)
 async def enrol_totp(
-    staff_id: str, request: Request, actor: StaffManager, session_factory: SessionFactoryDep
+    staff_id: str,
+    request: Request,
+    actor: StaffManager,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
 ) -> TotpEnrolled:
     """Enrol (or replace) the account's TOTP second factor; the URI is in this answer only."""
     issuer: str = request.app.state.settings.staff_totp_issuer
     async with UnitOfWork(session_factory) as uow:
         uri = await service.enrol_totp(uow.session, actor, staff_id, issuer, utcnow())
+        await audit.append_in(uow.session, "update", "staff", staff_id, ["totp_secret"])
         await uow.commit()
     return TotpEnrolled(otpauth_uri=uri)
