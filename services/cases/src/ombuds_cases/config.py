@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_cases.audit.config import AuditSettings
+from ombuds_shared.forms import FormSettings
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     staff_oidc_issuer: str | None = None
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    # The staff UI's CSRF tokens (OMBUDS_FORMS_*; the secret must be set in production).
+    forms: FormSettings = Field(default_factory=FormSettings)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Self:

@@ -17,6 +17,7 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
+from ombuds_cases.ui.install import install_staff_ui
 from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(staff_router)
     app.include_router(case_actions_router)
+    install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:
