@@ -102,11 +102,11 @@ async def act(control_number: str, action: str, request: Request, form: CheckedF
         async with UnitOfWork(session_factory_of(request)) as uow:
             case = await repository.by_control_number(uow.session, canonical)
             if case is None:
-                raise PageRefused(f"No case has control number {canonical}.", 404)
+                raise PageRefused(f"No case has control number {canonical}.", 404, actor)
             try:
                 authorize(actor, ACTION_PERMISSIONS[action], case.office)
             except ForbiddenError as error:
-                raise PageRefused(error.message) from error
+                raise PageRefused(error.message, actor=actor) from error
             await spec.apply(uow.session, canonical, body, actor.email)
             await audit.append_in(
                 uow.session, "update", "case", canonical, fields=sorted(body.model_fields_set)

@@ -182,7 +182,7 @@ async def create_account(request: Request, form: CheckedForm) -> Response:
             )
             await uow.commit()
     except errors.ForbiddenError as error:
-        raise PageRefused(error.message) from error
+        raise PageRefused(error.message, actor=actor) from error
     except ServiceError as error:
         problem = FieldError(_rule_field("new", error), error.message)
         return await _accounts_page(
@@ -209,7 +209,7 @@ async def deactivate_account(staff_id: str, request: Request, form: CheckedForm)
             )
             await uow.commit()
     except (errors.ForbiddenError, errors.StaffNotFoundError) as error:
-        raise PageRefused(error.message, error.status_code) from error
+        raise PageRefused(error.message, error.status_code, actor) from error
     return see_other("/staff/accounts?done=deactivated")
 
 
@@ -236,7 +236,7 @@ async def attest_training(staff_id: str, request: Request, form: CheckedForm) ->
             )
             await uow.commit()
     except (errors.ForbiddenError, errors.StaffNotFoundError) as error:
-        raise PageRefused(error.message, error.status_code) from error
+        raise PageRefused(error.message, error.status_code, actor) from error
     except errors.StaffRuleError as error:
         problem = FieldError(_rule_field(prefix, error), error.message)
         return await _accounts_page(

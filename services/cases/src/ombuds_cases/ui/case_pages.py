@@ -201,16 +201,16 @@ async def case_page(
         case = await repository.by_control_number(session, canonical)
         if case is None:
             await audit.record("read", "case", canonical, outcome="not_found")
-            raise PageRefused(f"No case has control number {canonical}.", 404)
+            raise PageRefused(f"No case has control number {canonical}.", 404, actor)
         try:
             authorize(actor, "case.read", case.office)
         except ForbiddenError as error:
             await audit.record("read", "case", canonical, outcome="denied")
-            raise PageRefused(error.message) from error
+            raise PageRefused(error.message, actor=actor) from error
         try:
             detail = await case_detail(session, canonical)
         except CaseNotFoundError as error:
-            raise PageRefused(error.message, 404) from error
+            raise PageRefused(error.message, 404, actor) from error
         entries = await queries.timeline_of(session, case.id)
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
     workflow = await _workflow_state(request, canonical)

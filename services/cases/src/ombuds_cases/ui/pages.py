@@ -51,10 +51,17 @@ class PageRedirect(Exception):
 class PageRefused(Exception):
     """A page the actor may not see: rendered as a 403 page that says why."""
 
-    def __init__(self, message: str, status_code: int = status.HTTP_403_FORBIDDEN) -> None:
+    def __init__(
+        self,
+        message: str,
+        status_code: int = status.HTTP_403_FORBIDDEN,
+        actor: StaffActor | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        # Who was refused, so the page still offers the links they may follow.
+        self.actor = actor
 
 
 @dataclass(frozen=True)
@@ -128,9 +135,13 @@ def page_actor(permission: str) -> Callable[[Request], Awaitable[StaffActor]]:
         if signed.password_must_change and signed.blocked_reason is None:
             raise PageRedirect(PASSWORD_PATH)
         try:
-            actor = await allowed(await current_staff(signed))
+            working = await current_staff(signed)
         except ForbiddenError as error:
             raise PageRefused(error.message) from error
+        try:
+            actor = await allowed(working)
+        except ForbiddenError as error:
+            raise PageRefused(error.message, actor=working) from error
         request.state.actor = Actor(actor.email, actor.role.value)
         return actor
 
@@ -171,6 +182,7 @@ def install_pages(app: FastAPI) -> None:
             request,
             "refused.html",
             {"message": error.message},
+            actor=error.actor,
             status_code=error.status_code,
         )
 
