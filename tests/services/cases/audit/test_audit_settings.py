@@ -20,6 +20,8 @@ PRODUCTION_KEY = "E" * 43 + "="
 def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("CASES_DEV_STAFF_TOKEN", "a-real-staff-token")
+    # The staff UI's CSRF secret is refused at its default in production too.
+    monkeypatch.setenv("OMBUDS_FORMS_SECRET", "a-production-form-secret-of-32-characters-or-more")
 
     with pytest.raises(ValidationError, match="set CASES_AUDIT_SIGNING_KEY"):
         Settings()
