@@ -4,11 +4,13 @@ timeline, audited read, forms only for what the role may do)."""
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases.audit.models import AuditRecord
 from ombuds_cases.staff.policy import Office, Role
+from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, LifecycleState
 from support.portal import read_page
 
 from ..conftest import OpenCase
@@ -191,3 +193,42 @@ async def test_a_role_without_case_read_is_refused_the_queue(
     navigation = response.text.split("<main")[0]
     assert ">Queue</a>" not in navigation
     assert ">Audit trail</a>" in navigation
+
+
+class AnsweringHandle:
+    """A workflow handle whose `state` query answers as CaseLifecycle's does."""
+
+    def __init__(self, control_number: str) -> None:
+        self.control_number = control_number
+
+    async def query(self, name: str) -> LifecycleState:
+        assert name == LIFECYCLE_STATE_QUERY
+        return LifecycleState(
+            control_number=self.control_number,
+            status="triage",
+            acknowledged=True,
+            acknowledgement_message_id="msg-42",
+        )
+
+
+class AnsweringTemporal:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.client = self
+
+    def get_workflow_handle(self, workflow_id: str) -> AnsweringHandle:
+        self.asked.append(workflow_id)
+        return AnsweringHandle(workflow_id.removeprefix("case-"))
+
+
+async def test_the_case_page_shows_the_workflows_own_state_when_temporal_answers(
+    app: FastAPI, signed_in: SignIn, seed_staff: SeedStaff, open_case: OpenCase
+) -> None:
+    number = await open_case()
+    temporal = AnsweringTemporal()
+    app.state.temporal = temporal
+    client = await signed_in(await seed_staff(Role.SUPERVISOR))
+    response = await client.get(f"/staff/cases/{number}")
+    assert temporal.asked == [f"case-{number}"]
+    assert "acknowledgement message id: msg-42" in response.text
+    assert "own state is not available" not in response.text
