@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_cases.audit.config import AuditSettings
 from ombuds_cases.crypto.config import FieldEncryptionSettings
+from ombuds_shared.forms import FormSettings
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # CASES_FIELD_KEYS / CASES_FIELD_KEY_ID: master keys for identity numbers and birth dates.
     field_encryption: FieldEncryptionSettings = Field(default_factory=FieldEncryptionSettings)
+    # The staff UI's CSRF tokens (OMBUDS_FORMS_*; the secret must be set in production).
+    forms: FormSettings = Field(default_factory=FormSettings)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Self:

@@ -24,6 +24,7 @@ from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
+from ombuds_cases.ui.install import install_staff_ui
 from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saved_views_router)
     app.include_router(disclosures_router)
     app.include_router(redirect_router)
+    install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:
         async def database() -> bool:

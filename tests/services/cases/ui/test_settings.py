@@ -1,0 +1,19 @@
+"""The staff UI's CSRF secret: refused at its development default in production."""
+
+import pytest
+from pydantic import ValidationError
+
+from ombuds_cases.config import Settings
+
+FORMS_SECRET = "a-production-form-secret-of-32-characters-or-more"
+
+
+def test_production_refuses_the_development_forms_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMBUDS_ENV", "production")
+    monkeypatch.setenv("CASES_DEV_STAFF_TOKEN", "a-real-staff-token")
+    monkeypatch.setenv("CASES_AUDIT_SIGNING_KEY", "E" * 43 + "=")
+    monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="OMBUDS_FORMS_SECRET must be set in production"):
+        Settings()
+    monkeypatch.setenv("OMBUDS_FORMS_SECRET", FORMS_SECRET)
+    assert Settings().forms.secret.get_secret_value() == FORMS_SECRET
