@@ -14,7 +14,12 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ombuds_shared.contracts import WORKFLOWS_TASK_QUEUE
+from ombuds_shared.contracts import (
+    CLOSE_CASE_SIGNAL,
+    REOPEN_CASE_SIGNAL,
+    WITHDRAW_CASE_SIGNAL,
+    WORKFLOWS_TASK_QUEUE,
+)
 from ombuds_shared.retention_contracts import (
     CANCEL_RETENTION_SIGNAL,
     DEFAULT_RETENTION_YEARS,
@@ -60,3 +65,21 @@ async def cancel_retention(client: Client, control_number: str, reason: str = "r
         log.info("no running retention for %s to cancel", control_number)
         return False
     return True
+
+
+async def follow_lifecycle_signal(
+    client: Client,
+    control_number: str,
+    signal: str,
+    decided_at: datetime,
+    period_years: int = DEFAULT_RETENTION_YEARS,
+) -> None:
+    """Start or cancel Retention for a staged CaseLifecycle signal; both are repeat-safe.
+
+    A close (also a redirection, which closes) or a withdrawal starts the five-year clock at
+    the moment the change was decided; a reopen cancels it.
+    """
+    if signal in (CLOSE_CASE_SIGNAL, WITHDRAW_CASE_SIGNAL):
+        await start_retention(client, control_number, decided_at, period_years)
+    elif signal == REOPEN_CASE_SIGNAL:
+        await cancel_retention(client, control_number)
