@@ -13,8 +13,9 @@ from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_when_up
 from ombuds_workflows.case_lifecycle import CaseLifecycle
 from ombuds_workflows.referral import Referral
+from ombuds_workflows.retention import Retention
 
-WORKFLOWS = [CaseLifecycle, Referral]
+WORKFLOWS = [CaseLifecycle, Referral, Retention]
 
 
 def build_worker(client: Client, task_queue: str = WORKFLOWS_TASK_QUEUE) -> Worker:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ombuds_cases.case.records import PendingSignal
 from ombuds_cases.models import Case
+from ombuds_cases.retention.starter import follow_lifecycle_signal
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
     REOPEN_CASE_SIGNAL,
@@ -126,6 +127,8 @@ class SignalSender:
         body = SIGNAL_MODELS[row.signal].model_validate(row.payload)
         try:
             client = self._temporal.client
+            # Retention first: repeating it is harmless, repeating a lifecycle signal is not.
+            await follow_lifecycle_signal(client, row.control_number, row.signal, row.created_at)
             handle = client.get_workflow_handle(case_workflow_id(row.control_number))
             await handle.signal(row.signal, body)
         except UnavailableError:
