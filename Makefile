@@ -15,7 +15,7 @@ export UV_NATIVE_TLS := 1
 help:
 	@echo "make run    - install, then start everything (Ctrl-C stops it)"
 	@echo "make test   - install, then lint, type-check and run every test"
-	@echo "make bench  - throughput and latency figures against PostgreSQL"
+	@echo "make bench  - intake, audit, queue and whole-system figures against PostgreSQL"
 	@echo "make lint   - ruff, mypy and the import contracts only"
 
 .tools/bin/uv:
@@ -48,7 +48,12 @@ unit: install
 test: lint browsers
 	$(UV) run --frozen pytest
 
+# Each part prints its own figures against the issue's target; run one alone with
+# `uv run python -m bench.<part> --help` to see its knobs.
 bench: install
+	$(UV) run --frozen python -m bench.intake
+	$(UV) run --frozen python -m bench.audit
+	$(UV) run --frozen python -m bench.cases
 	$(UV) run --frozen python -m bench
 
 clean:
