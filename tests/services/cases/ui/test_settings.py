@@ -12,6 +12,9 @@ def test_production_refuses_the_development_forms_secret(monkeypatch: pytest.Mon
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("CASES_DEV_STAFF_TOKEN", "a-real-staff-token")
     monkeypatch.setenv("CASES_AUDIT_SIGNING_KEY", "E" * 43 + "=")
+    # Field encryption's own production key, so only the forms secret is missing here.
+    monkeypatch.setenv("CASES_FIELD_KEYS", '{"2026-11": "' + "F" * 43 + '="}')
+    monkeypatch.setenv("CASES_FIELD_KEY_ID", "2026-11")
     monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
     with pytest.raises(ValidationError, match="OMBUDS_FORMS_SECRET must be set in production"):
         Settings()

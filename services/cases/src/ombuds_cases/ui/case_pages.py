@@ -145,7 +145,7 @@ async def queue(request: Request, actor: CaseReader) -> HTMLResponse:
             "query_for": lambda number: _query_string({**kept, "page": str(number)}),
             "status_options": options(STATUSES),
             "kind_options": options(KINDS),
-            "office_options": options(get_args(schemas.Office)),
+            "office_options": options(office.value for office in schemas.Office),
             "channel_options": options(CHANNELS),
             "sort_options": [(key, label) for key, (label, _) in SORTS.items()],
             "notice": request.query_params.get("notice"),
@@ -231,7 +231,7 @@ async def case_page(
             "words": words,
             "choices": {
                 "stage": options(get_args(schemas.NoteStage)),
-                "office": options(get_args(schemas.Office)),
+                "office": options(office.value for office in schemas.Office),
                 "priority": options(get_args(schemas.Priority)),
                 "relation": options(get_args(schemas.LinkRelation)),
                 "disposition": options(get_args(schemas.Disposition)),
