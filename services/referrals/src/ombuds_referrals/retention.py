@@ -49,9 +49,12 @@ def _count(result: object) -> int:
 
 
 async def _outbound_rows_about(session: AsyncSession, control_number: str) -> list[int]:
-    """Outbound events are keyed by recipient, so the case is found inside the payload."""
+    """Outbound events are keyed by recipient, so they are found through the case's
+    recipients (an index lookup) and then by the case inside the payload."""
+    recipients = select(Referral.recipient_id).where(Referral.control_number == control_number)
     candidates = await session.execute(
         select(OutboxRecord.id, OutboxRecord.payload).where(
+            OutboxRecord.message_key.in_(recipients),
             OutboxRecord.event_type == REFERRAL_OUTBOUND_V1,
             OutboxRecord.payload.contains(control_number, autoescape=True),
         )
