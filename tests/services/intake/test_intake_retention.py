@@ -65,6 +65,7 @@ class Person:
     new_phone: str
     phrase: str
     passport: str
+    ip: str
 
     @classmethod
     def fresh(cls, first_name: str, last_name: str) -> "Person":
@@ -79,6 +80,7 @@ class Person:
             new_phone=f"858 555 {digits[4:]}",
             phrase=f"the officer tore up my visa papers {tag}",
             passport=f"P{tag.upper()}",
+            ip=".".join(str(secrets.randbelow(156) + 100) for _ in range(4)),
         )
 
     @property
@@ -91,6 +93,7 @@ class Person:
             self.new_phone,
             self.phrase,
             self.passport,
+            self.ip,
         ]
 
 
@@ -141,11 +144,11 @@ def complaint(person: Person, attachments: list[str]) -> dict[str, Any]:
 
 
 async def upload(
-    sessions: async_sessionmaker[AsyncSession], store: FilesystemStore, name: str, text: str
+    sessions: async_sessionmaker[AsyncSession], store: FilesystemStore, name: str, person: Person
 ) -> str:
     async with sessions() as session:
         attachment = await store_upload(
-            session, store, name, sample_files.pdf(text), "203.0.113.9", LIMITS
+            session, store, name, sample_files.pdf(person.phrase), person.ip, LIMITS
         )
         await session.commit()
     return attachment.id
@@ -168,12 +171,12 @@ async def seed(
         password=STRONG_PASSWORD,
         language="en",
     )
-    first = await upload(sessions, store, f"{person.last_name}-visa.pdf", person.phrase)
+    first = await upload(sessions, store, f"{person.last_name}-visa.pdf", person)
     submission, created = await service.accept_submission(
         sessions,
         validate_submission(complaint(person, [first])),
         f"portal-{uuid4()}",
-        "198.51.100.23",
+        person.ip,
         LIMITS,
         account.id,
     )
@@ -183,7 +186,7 @@ async def seed(
         sessions, control_number, person.email, SECRET, "http://portal"
     )
     await cases.request_attach(sessions, policy, account, control_number)
-    second = await upload(sessions, store, f"{person.first_name}-receipt.pdf", person.passport)
+    second = await upload(sessions, store, f"{person.first_name}-receipt.pdf", person)
     await self_service.supplement(
         sessions, control_number, f"{person.first_name} adds: {person.phrase}", [second], LIMITS
     )
