@@ -43,6 +43,8 @@ CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
+CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
+STORE_CLEARED_V1 = "ombuds.retention.store-cleared.v1"
 
 
 class CloudEvent(BaseModel):
@@ -297,6 +299,22 @@ class NotificationFailedV1(EventBody):
     reason: str
     attempts: int
     failed_at: datetime
+
+
+class CaseArchiveRequestedV1(EventBody):
+    """Retention expired: every service purges its personal data about the case, then says so."""
+
+    control_number: str
+    requested_at: datetime
+
+
+class StoreClearedV1(EventBody):
+    """One service's purge is done: `manifest` maps each table or file store to rows/files
+    removed or scrubbed."""
+
+    control_number: str
+    service: str  # "intake", "referrals" or "notifications"
+    manifest: dict[str, int]
 
 
 def make_event(source: str, event_type: str, body: EventBody, subject: str) -> CloudEvent:

@@ -25,10 +25,12 @@ from ombuds_intake.portal.router import router as portal_router
 from ombuds_intake.portal.self_service import COOKIE_PATH as SELF_SERVICE_PAGES
 from ombuds_intake.portal.self_service import router as self_service_pages
 from ombuds_intake.rate_limits import install_rate_limit
+from ombuds_intake.retention import RetentionPurger
 from ombuds_intake.router import router
 from ombuds_intake.self_service.router import router as self_service_router
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
+    CASE_ARCHIVE_REQUESTED_V1,
     CASE_OPENED_V1,
     CASE_STATUS_CHANGED_V1,
     CASES_TOPIC,
@@ -60,15 +62,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             (SUBMISSIONS_TOPIC, VERIFICATIONS_TOPIC),
         )
         apply = partial(service.apply_case_event, session_factory)
+        attachment_store = build_store(settings)
+        purger = RetentionPurger(session_factory, attachment_store, on_commit=relay.notify)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-intake",
             topics=(CASES_TOPIC,),
-            handlers={CASE_OPENED_V1: apply, CASE_STATUS_CHANGED_V1: apply},
+            handlers={
+                CASE_OPENED_V1: apply,
+                CASE_STATUS_CHANGED_V1: apply,
+                CASE_ARCHIVE_REQUESTED_V1: purger.handle,
+            },
         )
         app.state.engine = engine
         app.state.session_factory = session_factory
-        app.state.attachment_store = build_store(settings)
+        app.state.attachment_store = attachment_store
         app.state.relay = relay
         app.state.consumer = consumer
         async with running(relay.run(), consumer.run()):

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, String, Text
+from sqlalchemy import JSON, Boolean, Date, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -49,6 +49,11 @@ class Submission(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+
+
+# The retention purge deletes a case's events by key (the control number) years later, when
+# the table is large; without this it would scan the whole outbox once per case.
+Index("ix_outbox_message_key", OutboxRecord.message_key)
 
 
 class InboxRecord(InboxRecordMixin, Base):

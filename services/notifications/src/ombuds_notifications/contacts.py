@@ -1,12 +1,11 @@
 """The per-case contact copy: who to write to, and how, for every later lifecycle message.
 
 Taken from `submission.received` (v1 and v2) so no message needs to ask another service. It is
-personal data: issue 6's retention purge deletes the row (`forget`).
+personal data: the retention purge deletes the row (see retention.py).
 """
 
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_notifications.models import RECIPIENT_LENGTH, CaseContact
@@ -72,8 +71,3 @@ async def remember(session: AsyncSession, contact: CaseContact) -> None:
 
 async def contact_for(session: AsyncSession, control_number: str) -> CaseContact | None:
     return await session.get(CaseContact, control_number)
-
-
-async def forget(session: AsyncSession, control_number: str) -> None:
-    """Delete the case's contact copy (the retention purge)."""
-    await session.execute(delete(CaseContact).where(CaseContact.control_number == control_number))

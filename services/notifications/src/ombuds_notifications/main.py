@@ -20,11 +20,13 @@ from ombuds_notifications.config import Settings
 from ombuds_notifications.lifecycle import STEP_EVENTS, SUBMISSION_EVENTS, LifecycleMessenger
 from ombuds_notifications.models import OutboxRecord
 from ombuds_notifications.redirection import RedirectionMailer
+from ombuds_notifications.retention import RetentionPurger
 from ombuds_notifications.router import router
 from ombuds_notifications.verification import VerificationMailer
 from ombuds_notifications.worker import SERVICE_NAME, build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
+    CASE_ARCHIVE_REQUESTED_V1,
     CASE_REDIRECTED_V1,
     CASES_TOPIC,
     NOTIFICATIONS_TOPIC,
@@ -98,6 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 VERIFICATION_CODE_ISSUED_V1: mailer.handle,
                 **dict.fromkeys(STEP_EVENTS, messenger.handle),
                 CASE_REDIRECTED_V1: RedirectionMailer(session_factory, settings).handle,
+                # Retention expired: forget the person (see retention.py).
+                CASE_ARCHIVE_REQUESTED_V1: RetentionPurger(
+                    session_factory, on_commit=relay.notify
+                ).handle,
             },
         )
         # A consumer of its own: a case event waiting for its contact must not hold up the

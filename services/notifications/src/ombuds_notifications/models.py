@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -70,6 +70,11 @@ class CaseContact(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+
+
+# The retention purge deletes a case's events by key (the control number) years later, when
+# the table is large; without this it would scan the whole outbox once per case.
+Index("ix_outbox_message_key", OutboxRecord.message_key)
 
 
 class InboxRecord(InboxRecordMixin, Base):

@@ -14,12 +14,19 @@ from ombuds_referrals.models import OutboxRecord
 from ombuds_referrals.referral.agency_router import router as agency_router
 from ombuds_referrals.referral.router import router as referral_router
 from ombuds_referrals.referral.starter import PendingStarts
+from ombuds_referrals.retention import RetentionPurger
 from ombuds_referrals.routing.router import admin_router as routing_admin_router
 from ombuds_referrals.routing.router import router as routing_router
 from ombuds_referrals.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
-from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
+from ombuds_shared.events import (
+    CASE_ARCHIVE_REQUESTED_V1,
+    CASES_TOPIC,
+    REFERRALS_OUTBOUND_TOPIC,
+    REFERRALS_TOPIC,
+)
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
@@ -43,17 +50,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.platform,
             (REFERRALS_TOPIC, REFERRALS_OUTBOUND_TOPIC),
         )
+        # Retention expired: forget the person (see retention.py).
+        consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-referrals",
+            topics=(CASES_TOPIC,),
+            handlers={
+                CASE_ARCHIVE_REQUESTED_V1: RetentionPurger(
+                    session_factory, on_commit=relay.notify
+                ).handle
+            },
+        )
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.temporal = temporal
         app.state.relay = relay
+        app.state.consumer = consumer
         activities = ReferralActivities(session_factory, settings.webhook_timeout_seconds)
 
         async def run_worker() -> None:
             client = await temporal.wait()
             await build_worker(client, activities).run()
 
-        loops = [temporal.run(), relay.run(), PendingStarts(session_factory, temporal).run()]
+        loops = [
+            temporal.run(),
+            relay.run(),
+            consumer.run(),
+            PendingStarts(session_factory, temporal).run(),
+        ]
         if settings.run_worker:
             loops.append(run_worker())
         async with running(*loops):
@@ -79,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await database_is_up(app.state.engine)
 
         async def broker() -> bool:
-            return bool(app.state.relay.connected)
+            return bool(app.state.relay.connected and app.state.consumer.connected)
 
         return {"database": database, "broker": broker, "temporal": app.state.temporal.is_healthy}
 

@@ -3,7 +3,7 @@ their deliveries, the agency's messages, the timer steps taken, and the messagin
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
@@ -149,6 +149,11 @@ class RoutingDecision(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+
+
+# The retention purge deletes a case's events by key (the control number) years later, when
+# the table is large; without this it would scan the whole outbox once per case.
+Index("ix_outbox_message_key", OutboxRecord.message_key)
 
 
 class InboxRecord(InboxRecordMixin, Base):
