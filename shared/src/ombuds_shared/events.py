@@ -299,6 +299,26 @@ class NotificationFailedV1(EventBody):
     failed_at: datetime
 
 
+CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
+STORE_CLEARED_V1 = "ombuds.retention.store-cleared.v1"
+
+
+class CaseArchiveRequestedV1(EventBody):
+    """Retention expired: every service purges its personal data about the case, then says so."""
+
+    control_number: str
+    requested_at: datetime
+
+
+class StoreClearedV1(EventBody):
+    """One service's purge is done: `manifest` maps each table or file store to rows/files
+    removed or scrubbed."""
+
+    control_number: str
+    service: str  # "intake", "referrals" or "notifications"
+    manifest: dict[str, int]
+
+
 def make_event(source: str, event_type: str, body: EventBody, subject: str) -> CloudEvent:
     return CloudEvent(
         source=source, type=event_type, subject=subject, data=body.model_dump(mode="json")

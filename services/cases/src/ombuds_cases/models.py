@@ -80,6 +80,9 @@ class Case(Base):
     recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(64), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set when retention ran out and the case's personal data was purged (retention/archive.py):
+    # the status stays what it was at closure; every action on the case is then refused.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     history: Mapped[list["StatusChange"]] = relationship(
         back_populates="case", lazy="raise", order_by="StatusChange.id"
