@@ -107,6 +107,12 @@ class StatusChange(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+    # The mixin's index, plus one for the purge, which deletes a case's events by its number
+    # (retention/archive.py): the outbox is never pruned, so a scan would grow with it.
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "published_at", "id"),
+        Index("ix_outbox_message_key", "message_key"),
+    )
 
 
 class InboxRecord(InboxRecordMixin, Base):

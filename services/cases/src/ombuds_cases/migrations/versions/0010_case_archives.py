@@ -1,4 +1,5 @@
-"""the five-year purge: the archive record of non-personal figures, and cases.archived_at
+"""the five-year purge: the archive record of non-personal figures, cases.archived_at, and
+an index to find a case's outbox events
 
 Revision ID: 0010_case_archives
 Revises: 0009_disclosures
@@ -20,6 +21,7 @@ _INDEXED = ("kind", "category", "office", "received_month")
 
 
 def upgrade() -> None:
+    op.create_index("ix_outbox_message_key", "outbox", ["message_key"])
     op.add_column("cases", sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "case_archives",
@@ -57,3 +59,4 @@ def downgrade() -> None:
     op.drop_table("case_archives")
     # A plain DROP COLUMN (SQLite 3.35+), as 0008 does: batch mode would copy `cases`.
     op.drop_column("cases", "archived_at")
+    op.drop_index("ix_outbox_message_key", table_name="outbox")
