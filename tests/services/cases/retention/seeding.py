@@ -144,6 +144,7 @@ async def seed_case(client: httpx.AsyncClient, sessions: SessionFactory, person:
 
     await post("notes", {"stage": "review", "text": f"{person.first_name} {person.note}"})
     await post("assignment", {"office": "border_patrol", "assignee": "officer.kim"})
+    await post("tags", {"tags": [person.last_name.lower(), "port"]}, "PUT")
     await post("source-pointers", {"system": "TECS", "reference_id": f"T-{person.passport}"})
 
     self_service = SelfServiceHandler(sessions, signals=None)

@@ -116,6 +116,8 @@ def _scrub_case(case: Case) -> None:
     case.details = {}
     case.findings = None
     case.recommendations = None
+    # Free staff words (a tag may be a surname); the archive record does not keep them.
+    case.tags = []
 
 
 async def _purge(session: AsyncSession, case: Case) -> dict[str, int]:
