@@ -2,8 +2,9 @@
 holds the person's data except the accounting of disclosures; another case is untouched; the
 archive record keeps the figures; a retry purges nothing more and announces nothing twice."""
 
+import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -13,12 +14,20 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from ombuds_cases.activities import CaseActivities
+from ombuds_cases.audit.models import AuditRecord
+from ombuds_cases.case.selfservice import SelfServiceHandler
 from ombuds_cases.crypto.config import default_keyring
 from ombuds_cases.crypto.keys import DataKeyShreddedError, cipher_for
 from ombuds_cases.models import Case, OutboxRecord
 from ombuds_cases.retention.archive_record import CaseArchive
 from ombuds_shared.db import create_engine
-from ombuds_shared.events import CASE_ARCHIVE_REQUESTED_V1, CASES_TOPIC
+from ombuds_shared.events import (
+    CASE_ARCHIVE_REQUESTED_V1,
+    CASES_TOPIC,
+    SUBMISSION_SUPPLEMENTED_V1,
+    SubmissionSupplementedV1,
+    make_event,
+)
 from ombuds_shared.retention_contracts import ArchiveCase, ArchiveResult
 
 from ..conftest import OpenCase
@@ -55,6 +64,16 @@ async def sealed_passport(sessions: SessionFactory, number: str) -> str:
         case = (await session.scalars(select(Case).where(Case.control_number == number))).one()
         token: str = case.details["identity"]["passport_number"]
         return token
+
+
+async def audit_trail(sessions: SessionFactory, number: str) -> list[tuple[int, str, str]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(AuditRecord.sequence, AuditRecord.action, AuditRecord.hash)
+            .where(AuditRecord.record_id == number)
+            .order_by(AuditRecord.sequence)
+        )
+        return [(sequence, action, digest) for sequence, action, digest in rows]
 
 
 async def archive_events(sessions: SessionFactory, number: str) -> list[str]:
@@ -202,6 +221,43 @@ async def test_an_archived_case_shows_as_such_and_refuses_every_change(
     for refused in (note, reopen):
         assert refused.status_code == 409, refused.text
         assert "archived" in refused.text
+
+
+async def test_the_audit_trail_and_the_accounting_outlive_the_purge(
+    client: httpx.AsyncClient, session_factory: SessionFactory
+) -> None:
+    number = await seed_case(client, session_factory, ZOFIA)
+    audited = await audit_trail(session_factory, number)
+    accounted = (await client.get(f"/api/v1/cases/{number}/disclosures")).json()
+
+    await archive(CaseActivities(session_factory), number)
+
+    assert len(audited) >= 8
+    assert (await audit_trail(session_factory, number))[: len(audited)] == audited
+    assert (await client.get(f"/api/v1/cases/{number}/disclosures")).json() == accounted
+    [row] = accounted
+    assert row["recipient_name"] == "Federal Bureau of Investigation"
+
+
+async def test_a_late_supplement_for_an_archived_case_brings_nothing_back(
+    client: httpx.AsyncClient, session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    number = await seed_case(client, session_factory, ZOFIA)
+    await archive(CaseActivities(session_factory), number)
+    late = SubmissionSupplementedV1(
+        control_number=number,
+        supplement_id=uuid.uuid4().hex,
+        text=f"{ZOFIA.supplement} once more",
+        attachments=["att-late"],
+        supplemented_at=datetime.now(UTC),
+    )
+
+    await SelfServiceHandler(session_factory, signals=None)(
+        make_event("ombuds/intake", SUBMISSION_SUPPLEMENTED_V1, late, number)
+    )
+
+    assert await scan(engine, ZOFIA.needles()) == ACCOUNTING_KEEPS
+    assert (await client.get(f"/api/v1/cases/{number}")).json()["supplements"] == []
 
 
 async def test_an_open_case_is_never_purged(
