@@ -22,6 +22,8 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
+from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
+from ombuds_cases.retention.forwarding import StoreClearedHandler
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.ui.install import install_staff_ui
@@ -29,6 +31,7 @@ from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASES_TOPIC,
+    NOTIFICATIONS_TOPIC,
     REFERRALS_TOPIC,
     SUBMISSION_RECEIVED_V1,
     SUBMISSION_RECEIVED_V2,
@@ -63,12 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
-            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC),
+            # Notifications only for its purge confirmation (retention/forwarding.py).
+            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC, NOTIFICATIONS_TOPIC),
             handlers={
                 SUBMISSION_RECEIVED_V1: opener,
                 SUBMISSION_RECEIVED_V2: opener,
                 **dict.fromkeys(HANDLED_TYPES, self_service),
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
+                **dict.fromkeys(STORE_CLEARED_TYPES, StoreClearedHandler(session_factory, signals)),
             },
         )
         app.state.engine = engine

@@ -80,6 +80,9 @@ class Case(Base):
     recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(64), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set when retention ran out and the case's personal data was purged (retention/archive.py):
+    # the status stays what it was at closure; every action on the case is then refused.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     history: Mapped[list["StatusChange"]] = relationship(
         back_populates="case", lazy="raise", order_by="StatusChange.id"
@@ -104,6 +107,12 @@ class StatusChange(Base):
 
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
+    # The mixin's index, plus one for the purge, which deletes a case's events by its number
+    # (retention/archive.py): the outbox is never pruned, so a scan would grow with it.
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "published_at", "id"),
+        Index("ix_outbox_message_key", "message_key"),
+    )
 
 
 class InboxRecord(InboxRecordMixin, Base):

@@ -65,6 +65,8 @@ class CaseDetail(CaseSummary):
     recommendations: str | None
     disposition: str | None
     closed_at: datetime | None
+    # Set once retention ran out: personal data purged, the case kept only as a number.
+    archived_at: datetime | None = None
     notes: list[NoteView]
     links: list[LinkView]
     source_pointers: list[SourcePointerView]

@@ -15,7 +15,11 @@ from ombuds_shared.temporal import connect_temporal
 
 
 def build_worker(client: Client, activities: CaseActivities) -> Worker:
-    return Worker(client, task_queue=CASES_TASK_QUEUE, activities=[activities.record_status])
+    return Worker(
+        client,
+        task_queue=CASES_TASK_QUEUE,
+        activities=[activities.record_status, activities.archive_case],
+    )
 
 
 async def _main() -> None:

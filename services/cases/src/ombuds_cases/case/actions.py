@@ -57,11 +57,20 @@ def direct_step() -> str:
     return f"direct-{uuid.uuid4().hex}"
 
 
+class CaseArchivedError(ConflictError):
+    code = "case_archived"
+
+
 async def load(session: AsyncSession, control_number: str) -> Case:
-    """The case, locked for this transaction where the database can lock rows."""
+    """The case, locked for this transaction where the database can lock rows; an archived
+    case (purged at the end of retention) refuses every change, notes and reopening included."""
     case = await repository.by_control_number(session, control_number, for_update=True)
     if case is None:
         raise CaseNotFoundError(control_number)
+    if case.archived_at is not None:
+        raise CaseArchivedError(
+            f"Case {control_number} was archived: its retention period ended and it was purged."
+        )
     return case
 
 

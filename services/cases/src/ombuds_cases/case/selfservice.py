@@ -6,6 +6,7 @@ control number, so `submission.received` always comes first and a miss means som
 wrong upstream that an operator must see.
 """
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -37,6 +38,8 @@ from ombuds_shared.events import (
 )
 from ombuds_shared.inbox import claim_event
 
+log = logging.getLogger(__name__)
+
 SUBMITTER = "submitter"
 
 # Fields the case also keeps as columns (for the queue and search), by their path as asked.
@@ -60,7 +63,13 @@ async def _case_for(session: AsyncSession, control_number: str) -> Case:
         raise CaseNotOpenedYetError(
             f"self-service event for {control_number}, which has no case yet; will retry"
         )
+    if case.archived_at is not None:
+        raise _ArchivedCase(control_number)
     return case
+
+
+class _ArchivedCase(Exception):
+    """A late event for a purged case: applying it would bring personal data back."""
 
 
 def apply_supplement(session: AsyncSession, case: Case, event: SubmissionSupplementedV1) -> None:
@@ -204,28 +213,30 @@ class SelfServiceHandler:
         async with UnitOfWork(self._session_factory) as uow:
             if not await claim_event(uow.session, InboxRecord, event):
                 return
-            if event.type == SUBMISSION_SUPPLEMENTED_V1:
-                supplement = SubmissionSupplementedV1.model_validate(event.data)
-                case = await _case_for(uow.session, supplement.control_number)
-                apply_supplement(uow.session, case, supplement)
-            elif event.type == SUBMISSION_CORRECTED_V1:
-                correction = SubmissionCorrectedV1.model_validate(event.data)
-                case = await _case_for(uow.session, correction.control_number)
-                cipher = None
-                if is_sensitive(correction.field):
-                    cipher = await cipher_for(
-                        uow.session, self._keyring, case.control_number, create=True
-                    )
-                apply_correction(uow.session, case, correction, cipher)
-            elif event.type == SUBMISSION_WITHDRAWN_V1:
-                withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
-                case = await _case_for(uow.session, withdrawal.control_number)
-                apply_withdrawal(uow.session, case, withdrawal)
-            else:
-                return
+            try:
+                await self._apply(uow.session, event)
+            except _ArchivedCase:
+                log.warning("%s for archived case %s dropped", event.type, event.subject)
             await uow.commit()
         if self._signals is not None:
             self._signals.notify()
+
+    async def _apply(self, session: AsyncSession, event: CloudEvent) -> None:
+        if event.type == SUBMISSION_SUPPLEMENTED_V1:
+            supplement = SubmissionSupplementedV1.model_validate(event.data)
+            case = await _case_for(session, supplement.control_number)
+            apply_supplement(session, case, supplement)
+        elif event.type == SUBMISSION_CORRECTED_V1:
+            correction = SubmissionCorrectedV1.model_validate(event.data)
+            case = await _case_for(session, correction.control_number)
+            cipher = None
+            if is_sensitive(correction.field):
+                cipher = await cipher_for(session, self._keyring, case.control_number, create=True)
+            apply_correction(session, case, correction, cipher)
+        elif event.type == SUBMISSION_WITHDRAWN_V1:
+            withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
+            case = await _case_for(session, withdrawal.control_number)
+            apply_withdrawal(session, case, withdrawal)
 
 
 HANDLED_TYPES = (SUBMISSION_SUPPLEMENTED_V1, SUBMISSION_CORRECTED_V1, SUBMISSION_WITHDRAWN_V1)

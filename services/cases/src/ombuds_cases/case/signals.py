@@ -2,7 +2,8 @@
 
 A staff close or a submitter's withdrawal is committed with a `pending_signals` row; the
 sender delivers it to the case's CaseLifecycle once Temporal answers, so a signal decided
-while Temporal is down is delivered when it is back, not lost.
+while Temporal is down is delivered when it is back, not lost. A `store_cleared` (another
+service's purge confirmation, retention/forwarding.py) goes to the case's Retention instead.
 """
 
 import asyncio
@@ -10,6 +11,7 @@ import contextlib
 import logging
 from typing import Protocol
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -30,6 +32,11 @@ from ombuds_shared.contracts import (
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import UnavailableError
+from ombuds_shared.retention_contracts import (
+    STORE_CLEARED_SIGNAL,
+    StoreCleared,
+    retention_workflow_id,
+)
 from ombuds_shared.tasks import raise_if_cancelling
 
 log = logging.getLogger(__name__)
@@ -42,17 +49,28 @@ class TemporalClientSource(Protocol):
     def client(self) -> Client: ...
 
 
-SIGNAL_MODELS: dict[str, type[Contract]] = {
+SIGNAL_MODELS: dict[str, type[BaseModel]] = {
     CLOSE_CASE_SIGNAL: CloseCase,
     REOPEN_CASE_SIGNAL: ReopenCase,
     WITHDRAW_CASE_SIGNAL: WithdrawCase,
+    STORE_CLEARED_SIGNAL: StoreCleared,
 }
+# Signals for the case's Retention (`retention-<n>`); every other one is for `case-<n>`.
+RETENTION_SIGNALS = frozenset({STORE_CLEARED_SIGNAL})
 
 
-def queue_signal(session: AsyncSession, control_number: str, signal: str, body: Contract) -> None:
+def target_workflow_id(control_number: str, signal: str) -> str:
+    if signal in RETENTION_SIGNALS:
+        return retention_workflow_id(control_number)
+    return case_workflow_id(control_number)
+
+
+def queue_signal(
+    session: AsyncSession, control_number: str, signal: str, body: Contract | StoreCleared
+) -> None:
     """Stage a signal for the case's workflow in the caller's transaction."""
     if signal not in SIGNAL_MODELS:
-        raise ValueError(f"unknown CaseLifecycle signal {signal}")
+        raise ValueError(f"unknown workflow signal {signal}")
     session.add(
         PendingSignal(
             control_number=control_number,
@@ -129,7 +147,7 @@ class SignalSender:
             client = self._temporal.client
             # Retention first: repeating it is harmless, repeating a lifecycle signal is not.
             await follow_lifecycle_signal(client, row.control_number, row.signal, row.created_at)
-            handle = client.get_workflow_handle(case_workflow_id(row.control_number))
+            handle = client.get_workflow_handle(target_workflow_id(row.control_number, row.signal))
             await handle.signal(row.signal, body)
         except UnavailableError:
             return None

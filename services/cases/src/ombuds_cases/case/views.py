@@ -71,6 +71,7 @@ async def case_detail(
         recommendations=case.recommendations,
         disposition=case.disposition,
         closed_at=case.closed_at,
+        archived_at=case.archived_at,
         notes=[NoteView.model_validate(note) for note in records.notes],
         links=[LinkView.model_validate(link) for link in records.links],
         source_pointers=[SourcePointerView.model_validate(p) for p in records.source_pointers],

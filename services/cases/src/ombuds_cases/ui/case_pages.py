@@ -226,7 +226,8 @@ async def case_page(
             "allowed": {
                 action
                 for action, permission in ACTION_PERMISSIONS.items()
-                if can(actor, permission, detail.office)
+                # An archived case is purged and refuses every action: offer none.
+                if can(actor, permission, detail.office) and detail.archived_at is None
             },
             "words": words,
             "choices": {
