@@ -143,7 +143,8 @@ async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 async def overall(env: WorkflowEnvironment, handle: Handle) -> ServiceLevels:
     """The query as of the test server's clock (the workflow's last task may be days old)."""
     now = await env.get_current_time()
-    return await handle.query(SERVICE_LEVELS_QUERY, now, result_type=ServiceLevels)
+    answer: ServiceLevels = await handle.query(SERVICE_LEVELS_QUERY, now, result_type=ServiceLevels)
+    return answer
 
 
 async def levels(env: WorkflowEnvironment, handle: Handle) -> dict[str, ClockLevel]:
