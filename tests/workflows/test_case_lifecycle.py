@@ -215,6 +215,8 @@ def test_histories_are_stored() -> None:
         "case_lifecycle_reopened",
         # Written by test_case_lifecycle_service_levels.py (patch "service-levels-v1").
         "case_lifecycle_service_levels_breached",
+        # Written by test_case_lifecycle_referrals.py (patch "referral-children-v1").
+        "case_lifecycle_referral_child",
     }
 
 

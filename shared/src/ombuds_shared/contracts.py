@@ -218,6 +218,9 @@ REFERRAL_RESPONDED_SIGNAL = "responded"
 REFERRAL_DISPOSITION_SIGNAL = "disposition_received"
 RECALL_REFERRAL_SIGNAL = "recall"
 REFERRAL_STATE_QUERY = "state"
+# Sent to the case's CaseLifecycle with a ReferralInput: it starts the Referral as its child
+# (id `referral-<referral id>`, abandoned when the case workflow ends).
+START_REFERRAL_SIGNAL = "start_referral"
 
 # Delivery channels a directory entry may have, any combination.
 CHANNEL_KAFKA = "kafka"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from ombuds_shared.contracts import (
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_CASE_STATUS_ACTIVITY,
         RECORD_INFORMATION_OVERDUE_ACTIVITY,
         RECORD_SLA_BREACH_ACTIVITY,
+        REFERRAL_WORKFLOW,
         REOPEN_CASE_SIGNAL,
         REQUEST_INFORMATION_SIGNAL,
         SA_CASE_OFFICE,
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         SEND_ACKNOWLEDGEMENT_ACTIVITY,
         SEND_STAFF_ESCALATION_ACTIVITY,
         SERVICE_LEVELS_QUERY,
+        START_REFERRAL_SIGNAL,
         STATUS_CHANGED_SIGNAL,
         WITHDRAW_CASE_SIGNAL,
         AcknowledgementResult,
@@ -45,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         RecordCaseStatus,
         RecordInformationOverdue,
         RecordSlaBreach,
+        ReferralInput,
         ReopenCase,
         RequestInformation,
         SendAcknowledgement,
@@ -53,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         StaffEscalationResult,
         StatusChanged,
         WithdrawCase,
+        referral_workflow_id,
     )
     from ombuds_workflows.service_levels import Clock, ServiceLevelClocks
 
@@ -72,6 +76,8 @@ STAFF_ACTIONS_PATCH = "close-reopen-withdraw-v1"
 
 # Triage and response clocks, information-request pauses and search attributes.
 SERVICE_LEVELS_PATCH = "service-levels-v1"
+# Referrals started as children of the case (signal `start_referral`).
+REFERRAL_CHILDREN_PATCH = "referral-children-v1"
 
 StaffAction = CloseCase | ReopenCase | WithdrawCase
 LevelSignal = StatusChanged | RequestInformation | InformationReceived
@@ -100,6 +106,8 @@ class CaseLifecycle:
         self._level_version = 0
         self._settled = False
         self._published: dict[str, str] = {}
+        self._referrals: list[ReferralInput] = []
+        self._referrals_started: set[str] = set()
 
     @workflow.run
     async def run(self, request: CaseLifecycleInput) -> LifecycleState:
@@ -113,6 +121,7 @@ class CaseLifecycle:
             self._levels.start(workflow.now())
             watcher = asyncio.create_task(self._watch_service_levels())
         self._started = True
+        referrals = asyncio.create_task(self._start_referrals())
         for early in self._early:
             self._on_level_signal(early)
         self._early.clear()
@@ -121,9 +130,10 @@ class CaseLifecycle:
 
         if workflow.patched(STAFF_ACTIONS_PATCH):
             await self._follow_until_settled()
+            self._settled = True
             if watcher is not None:
-                self._settled = True
                 await watcher
+            await referrals
             return self.state()
         # Cases started before the patch: the first close ends them.
         await workflow.wait_condition(lambda: self._close is not None)
@@ -242,6 +252,39 @@ class CaseLifecycle:
             self._levels.on_status(to_status, now)
         self._level_version += 1
         self._publish(status=to_status)
+
+    # --- referrals as children (patch "referral-children-v1") ----------------------------
+
+    async def _start_referrals(self) -> None:
+        """Start each requested Referral as a child that outlives this workflow (ABANDON).
+
+        Only the start is awaited, never the child's result: the case may close, or its
+        workflow end, while its referrals go on.
+        """
+        while True:
+            await workflow.wait_condition(lambda: bool(self._referrals) or self._settled)
+            if not self._referrals:
+                return
+            request = self._referrals.pop(0)
+            if request.referral_id in self._referrals_started:
+                continue
+            self._referrals_started.add(request.referral_id)
+            if not workflow.patched(REFERRAL_CHILDREN_PATCH):
+                continue
+            try:
+                await workflow.start_child_workflow(
+                    REFERRAL_WORKFLOW,
+                    request,
+                    id=referral_workflow_id(request.referral_id),
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                )
+            except WorkflowAlreadyStartedError:
+                # Started directly before (the case workflow was unreachable then): one run.
+                workflow.logger.info("referral %s already running", request.referral_id)
+
+    @workflow.signal(name=START_REFERRAL_SIGNAL)
+    def start_referral(self, request: ReferralInput) -> None:
+        self._referrals.append(request)
 
     # --- service levels (patch "service-levels-v1") -----------------------------------------
 
