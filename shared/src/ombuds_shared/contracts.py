@@ -174,6 +174,8 @@ class ServiceLevels(Contract):
     open_information_requests: list[str] = []
     # Empty for a case started before service levels were tracked.
     clocks: list[ClockLevel] = []
+    # Why the levels are unknown (no workflow, not tracked), when they are.
+    detail: str = ""
 
 
 class RecordSlaBreach(Contract):

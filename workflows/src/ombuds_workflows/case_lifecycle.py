@@ -431,6 +431,7 @@ class CaseLifecycle:
                 status=self._status,
                 state="unknown",
                 paused=False,
+                detail="started before service levels were tracked",
             )
         if at is None:
             with workflow.unsafe.sandbox_unrestricted():

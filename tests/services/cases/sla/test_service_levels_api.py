@@ -121,7 +121,9 @@ async def test_a_case_without_a_workflow_is_unknown(
     response = await api.get(f"/api/v1/cases/{number}/service-levels")
 
     assert response.status_code == 200, response.text
-    assert (response.json()["state"], response.json()["clocks"]) == ("unknown", [])
+    body = response.json()
+    assert (body["state"], body["clocks"]) == ("unknown", [])
+    assert body["detail"] == "the case's workflow is not running"
 
 
 async def test_temporal_unreachable_answers_503_not_a_crash(

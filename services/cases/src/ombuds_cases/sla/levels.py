@@ -16,7 +16,9 @@ QUERY_SECONDS = 3.0
 
 def unknown(control_number: str, why: str) -> ServiceLevels:
     """What is said when the workflow is gone: no clocks, state `unknown`, and why."""
-    return ServiceLevels(control_number=control_number, status=why, state="unknown", paused=False)
+    return ServiceLevels(
+        control_number=control_number, status="unknown", state="unknown", paused=False, detail=why
+    )
 
 
 async def query_service_levels(
@@ -31,13 +33,13 @@ async def query_service_levels(
         )
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            return unknown(control_number, "no workflow")
+            return unknown(control_number, "the case's workflow is not running")
         raise UnavailableError(
             "service levels unknown: the workflow engine did not answer."
         ) from error
     except WorkflowQueryFailedError as error:
         # A case started before service levels existed has no such query handler.
-        return unknown(control_number, f"not tracked ({error.message})")
+        return unknown(control_number, f"not tracked for this case ({error.message})")
     except TimeoutError as error:
         raise UnavailableError(
             "service levels unknown: the workflow engine did not answer in time."
