@@ -10,8 +10,10 @@ from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
+from ombuds_cases import lifecycle
 from ombuds_cases.lifecycle import case_search_attributes, start_lifecycle
 from ombuds_cases.models import Case
 from ombuds_devstack.processes import SEARCH_ATTRIBUTES as REGISTERED_BY_DEVSTACK
@@ -142,5 +144,30 @@ async def test_a_breached_case_is_found_by_sla_state(client: Client) -> None:
     )
     query = f'ControlNumber="{number}" AND SlaState="breached"'
     assert await eventually(lambda: found(client, query), timeout=30) == [handle.id]
+    await handle.signal(WITHDRAW_CASE_SIGNAL, WithdrawCase(reason="test", already_recorded=True))
+    await handle.result()
+
+
+async def test_a_server_refusing_the_attributes_still_gets_the_case_started(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with a dev-server database made before they were registered: started without."""
+    unregistered = TypedSearchAttributes(
+        [SearchAttributePair(SearchAttributeKey.for_keyword("NotRegistered"), "x")]
+    )
+    monkeypatch.setattr(lifecycle, "case_search_attributes", lambda case: unregistered)
+    number = new_control_number()
+
+    await start_lifecycle(client, a_case(number))
+
+    handle = client.get_workflow_handle(case_workflow_id(number))
+    described = await handle.describe()
+    assert described.typed_search_attributes == TypedSearchAttributes.empty
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    [payload] = started.input.payloads
+    request = CaseLifecycleInput.model_validate_json(payload.data)
+    # The workflow is told not to upsert attributes the server does not know.
+    assert request.search_attributes is False
     await handle.signal(WITHDRAW_CASE_SIGNAL, WithdrawCase(reason="test", already_recorded=True))
     await handle.result()
