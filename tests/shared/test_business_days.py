@@ -7,6 +7,7 @@ import pytest
 from ombuds_shared.business_days import (
     add_business_days,
     business_deadline,
+    count_business_days,
     federal_holidays,
     is_business_day,
 )
@@ -83,3 +84,16 @@ def test_zero_days_is_the_start_and_negative_is_refused() -> None:
 def test_deadline_keeps_the_time_of_day() -> None:
     start = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
     assert business_deadline(start, 2) == datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+
+
+def test_counting_business_days_paused_skips_thanksgiving_and_the_weekend() -> None:
+    # After Wednesday 26 November 2031 up to Monday 1 December: Friday and Monday.
+    assert count_business_days(date(2031, 11, 26), date(2031, 12, 1)) == 2
+    assert count_business_days(date(2031, 11, 26), date(2031, 11, 26)) == 0
+    assert count_business_days(date(2031, 12, 1), date(2031, 11, 26)) == -2
+
+
+@pytest.mark.parametrize("days", [0, 1, 3, 10, 30])
+def test_counting_undoes_adding(days: int) -> None:
+    start = date(2031, 11, 26)
+    assert count_business_days(start, add_business_days(start, days)) == days

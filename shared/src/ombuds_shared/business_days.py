@@ -95,3 +95,16 @@ def business_deadline(start: datetime, days: int, inauguration_day: bool = False
     """`days` business days after `start`, at the same time of day."""
     end = add_business_days(start.date(), days, inauguration_day)
     return datetime.combine(end, start.timetz())
+
+
+def count_business_days(start: date, end: date, inauguration_day: bool = False) -> int:
+    """Business days after `start` up to and including `end` (negative if `end` is earlier)."""
+    if end < start:
+        return -count_business_days(end, start, inauguration_day)
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_business_day(current, inauguration_day):
+            count += 1
+    return count

@@ -16,6 +16,29 @@ CLOSE_CASE_SIGNAL = "close_case"
 REOPEN_CASE_SIGNAL = "reopen_case"
 WITHDRAW_CASE_SIGNAL = "withdraw_case"
 LIFECYCLE_STATE_QUERY = "state"
+# Service levels (issue 5 item 7): status changes and information requests reach the case's
+# workflow as signals; its clocks are answered by a query.
+STATUS_CHANGED_SIGNAL = "status_changed"
+REQUEST_INFORMATION_SIGNAL = "request_information"
+INFORMATION_RECEIVED_SIGNAL = "information_received"
+SERVICE_LEVELS_QUERY = "service_levels"
+RECORD_SLA_BREACH_ACTIVITY = "cases.record_sla_breach"
+RECORD_INFORMATION_OVERDUE_ACTIVITY = "cases.record_information_overdue"
+# Custom search attributes (all Keyword), registered when the dev server starts.
+SA_CONTROL_NUMBER = "ControlNumber"
+SA_CASE_KIND = "CaseKind"
+SA_CASE_CATEGORY = "CaseCategory"
+SA_CASE_STATUS = "CaseStatus"
+SA_CASE_OFFICE = "CaseOffice"
+SA_SLA_STATE = "SlaState"
+SEARCH_ATTRIBUTES = (
+    SA_CONTROL_NUMBER,
+    SA_CASE_KIND,
+    SA_CASE_CATEGORY,
+    SA_CASE_STATUS,
+    SA_CASE_OFFICE,
+    SA_SLA_STATE,
+)
 
 
 def case_workflow_id(control_number: str) -> str:
@@ -38,6 +61,14 @@ class CaseLifecycleInput(Contract):
     language: str = "en"
     # For mail, fax and comment-card submissions: where the acknowledgement letter goes.
     address_lines: list[str] = []
+    # Service levels, in business days on the federal-holiday calendar (the cases service
+    # fills them per kind from its settings); a breach is emailed to the supervisor, if any.
+    triage_business_days: int = 3
+    response_business_days: int = 30
+    supervisor_email: str | None = None
+    # True when the case was started with its search attributes, so the server has them
+    # registered and the workflow may upsert CaseStatus and SlaState as they change.
+    search_attributes: bool = False
 
 
 class SendAcknowledgement(Contract):
@@ -100,6 +131,71 @@ class WithdrawCase(Contract):
     already_recorded: bool = False
 
 
+class StatusChanged(Contract):
+    """A staff action moved the case between working statuses (already recorded)."""
+
+    to_status: str
+    reason: str = ""
+    # Set by an assignment: the office, for the CaseOffice search attribute.
+    office: str | None = None
+
+
+class RequestInformation(Contract):
+    request_id: str
+    due_at: datetime
+    question: str = ""
+
+
+class InformationReceived(Contract):
+    request_id: str
+
+
+class ClockLevel(Contract):
+    """One service-level clock: "triage" or "response"."""
+
+    clock: str
+    # on_track, due_soon (one business day or less left), breached, paused, met.
+    state: str
+    due_at: datetime
+    business_days: int
+    # Business days from today to the due date (negative once past), and exact seconds.
+    remaining_business_days: int
+    remaining_seconds: int
+    stopped_at: datetime | None = None
+    breached_at: datetime | None = None
+
+
+class ServiceLevels(Contract):
+    control_number: str
+    status: str
+    # The overall state (the SlaState search attribute): breached, paused, on_track or met.
+    state: str
+    paused: bool
+    open_information_requests: list[str] = []
+    # Empty for a case started before service levels were tracked.
+    clocks: list[ClockLevel] = []
+    # Why the levels are unknown (no workflow, not tracked), when they are.
+    detail: str = ""
+
+
+class RecordSlaBreach(Contract):
+    control_number: str
+    clock: str
+    # Unique per case and clock cycle ("triage", "response-2" after a reopen): applied once.
+    key: str
+    due_at: datetime
+    breached_at: datetime
+    business_days: int
+
+
+class RecordInformationOverdue(Contract):
+    """The submitter did not answer a request for information by its own due date."""
+
+    control_number: str
+    request_id: str
+    due_at: datetime
+
+
 class LifecycleState(Contract):
     control_number: str
     status: str
@@ -124,6 +220,9 @@ REFERRAL_RESPONDED_SIGNAL = "responded"
 REFERRAL_DISPOSITION_SIGNAL = "disposition_received"
 RECALL_REFERRAL_SIGNAL = "recall"
 REFERRAL_STATE_QUERY = "state"
+# Sent to the case's CaseLifecycle with a ReferralInput: it starts the Referral as its child
+# (id `referral-<referral id>`, abandoned when the case workflow ends).
+START_REFERRAL_SIGNAL = "start_referral"
 
 # Delivery channels a directory entry may have, any combination.
 CHANNEL_KAFKA = "kafka"

@@ -39,6 +39,7 @@ CASE_CLOSED_V1 = "ombuds.case.closed.v1"
 CASE_REOPENED_V1 = "ombuds.case.reopened.v1"
 CASE_WITHDRAWN_V1 = "ombuds.case.withdrawn.v1"
 CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
+CASE_SLA_BREACHED_V1 = "ombuds.case.sla-breached.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
@@ -234,6 +235,15 @@ class CaseClosedV1(EventBody):
     disposition: str
     reason: str
     closed_at: datetime
+
+
+class CaseSlaBreachedV1(EventBody):
+    control_number: str
+    # "triage" or "response"; `key` adds the cycle after a reopen ("response-2").
+    clock: str
+    key: str
+    due_at: datetime
+    breached_at: datetime
 
 
 class CaseReopenedV1(EventBody):

@@ -4,6 +4,7 @@ Deterministic code only: time, ids and waiting come from `workflow`, all I/O is 
 that live in the service owning the data and run on that service's task queue.
 """
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -28,10 +29,13 @@ with workflow.unsafe.imports_passed_through():
         LifecycleState,
         PrepareAcknowledgementLetter,
         RecordCaseStatus,
+        ReferralInput,
         ReopenCase,
         SendAcknowledgement,
         WithdrawCase,
     )
+    from ombuds_workflows.case_lifecycle_additions import CaseLifecycleAdditions, LevelSignal
+    from ombuds_workflows.service_levels import ServiceLevelClocks
 
 # SMTP servers and databases come back; keep trying, but not faster than every 30 s.
 ACTIVITY_RETRY = RetryPolicy(
@@ -47,6 +51,9 @@ REOPEN_WINDOW = timedelta(days=365)
 # Close, reopen and withdraw are followed in the order they arrive (staff and submitter).
 STAFF_ACTIONS_PATCH = "close-reopen-withdraw-v1"
 
+# Triage and response clocks, information-request pauses and search attributes.
+SERVICE_LEVELS_PATCH = "service-levels-v1"
+
 StaffAction = CloseCase | ReopenCase | WithdrawCase
 
 
@@ -56,22 +63,51 @@ LETTER_CHANNELS = frozenset({"letter", "comment_card", "fax"})
 
 
 @workflow.defn(name=CASE_LIFECYCLE_WORKFLOW)
-class CaseLifecycle:
+class CaseLifecycle(CaseLifecycleAdditions):
     def __init__(self) -> None:
         self._status = "received"
         self._acknowledgement_id: str | None = None
         self._close: CloseCase | None = None
         self._actions: list[StaffAction] = []
         self._control_number = ""
+        self._input: CaseLifecycleInput | None = None
+        # Service levels (patch "service-levels-v1"); None for cases started before it.
+        self._levels: ServiceLevelClocks | None = None
+        # Signals that came before `run` set the clocks up, applied in order once it has.
+        self._early: list[LevelSignal] = []
+        self._started = False
+        self._status_signals = 0
+        self._level_version = 0
+        self._settled = False
+        self._published: dict[str, str] = {}
+        self._referrals: list[ReferralInput] = []
+        self._referrals_started: set[str] = set()
 
     @workflow.run
     async def run(self, request: CaseLifecycleInput) -> LifecycleState:
         self._control_number = request.control_number
+        self._input = request
+        watcher = None
+        if workflow.patched(SERVICE_LEVELS_PATCH):
+            self._levels = ServiceLevelClocks(
+                request.triage_business_days, request.response_business_days
+            )
+            self._levels.start(workflow.now())
+            watcher = asyncio.create_task(self._watch_service_levels())
+        self._started = True
+        referrals = asyncio.create_task(self._start_referrals())
+        for early in self._early:
+            self._on_level_signal(early)
+        self._early.clear()
         reason = await self._acknowledge(request)
         await self._record("triage", reason, step="acknowledged")
 
         if workflow.patched(STAFF_ACTIONS_PATCH):
             await self._follow_until_settled()
+            self._settled = True
+            if watcher is not None:
+                await watcher
+            await referrals
             return self.state()
         # Cases started before the patch: the first close ends them.
         await workflow.wait_condition(lambda: self._close is not None)
@@ -110,7 +146,7 @@ class CaseLifecycle:
     async def _follow(self, action: StaffAction, to_status: str, step: str) -> None:
         """Take on a status change; record it unless the cases service already has."""
         if action.already_recorded:
-            self._status = to_status
+            self._set_status(to_status)
             return
         await self._record(to_status, action.reason, step=step)
 
@@ -160,6 +196,9 @@ class CaseLifecycle:
         return f"no acknowledgement: no address for a {request.channel} submission"
 
     async def _record(self, to_status: str, reason: str, step: str) -> None:
+        """Record a workflow step's status change; a status signal that came meanwhile is
+        later than this step and wins (so does one that came before the triage step)."""
+        signals_before = self._status_signals
         await workflow.execute_activity(
             RECORD_CASE_STATUS_ACTIVITY,
             RecordCaseStatus(
@@ -170,7 +209,11 @@ class CaseLifecycle:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
         )
-        self._status = to_status
+        if self._status_signals != signals_before:
+            return
+        if step == "acknowledged" and self._status != "received":
+            return
+        self._set_status(to_status)
 
     @workflow.signal(name=CLOSE_CASE_SIGNAL)
     def close_case(self, request: CloseCase) -> None:

@@ -118,6 +118,18 @@ async def wait_for_port_async(process: ManagedProcess, port: int, timeout: float
     await asyncio.to_thread(wait_for_port, process, port, timeout)
 
 
+# The custom search attributes of a case's workflow (ombuds_shared.contracts.SEARCH_ATTRIBUTES;
+# a test keeps the two lists equal), all Keyword: operations filter on them in the Temporal UI.
+SEARCH_ATTRIBUTES = (
+    "ControlNumber",
+    "CaseKind",
+    "CaseCategory",
+    "CaseStatus",
+    "CaseOffice",
+    "SlaState",
+)
+
+
 def start_temporal(
     log_dir: Path, port: int, ui_port: int, db_file: Path | None = None, headless: bool = False
 ) -> ManagedProcess:
@@ -133,6 +145,8 @@ def start_temporal(
         "--ui-port",
         str(ui_port),
     ]
+    for name in SEARCH_ATTRIBUTES:
+        argv += ["--search-attribute", f"{name}=Keyword"]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         argv += ["--db-filename", str(db_file)]

@@ -16,6 +16,10 @@ class CaseActivities:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
 
+    @property
+    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self._session_factory
+
     @activity.defn(name=RECORD_CASE_STATUS_ACTIVITY)
     async def record_status(self, request: RecordCaseStatus) -> bool:
         """Apply a workflow step's status change once; True if this call applied it."""

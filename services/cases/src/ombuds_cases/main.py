@@ -25,6 +25,7 @@ from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
 from ombuds_cases.retention.forwarding import StoreClearedHandler
 from ombuds_cases.router import router
+from ombuds_cases.sla.router import router as service_levels_router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.ui.install import install_staff_ui
 from ombuds_cases.worker import build_worker
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saved_views_router)
     app.include_router(disclosures_router)
     app.include_router(redirect_router)
+    app.include_router(service_levels_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

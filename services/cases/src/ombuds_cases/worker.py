@@ -8,6 +8,7 @@ from temporalio.worker import Worker
 
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.config import Settings
+from ombuds_cases.sla.activities import SlaActivities
 from ombuds_shared.contracts import CASES_TASK_QUEUE
 from ombuds_shared.db import create_engine, create_session_factory
 from ombuds_shared.telemetry import setup_tracing
@@ -15,10 +16,16 @@ from ombuds_shared.temporal import connect_temporal
 
 
 def build_worker(client: Client, activities: CaseActivities) -> Worker:
+    sla = SlaActivities(activities.session_factory)
     return Worker(
         client,
         task_queue=CASES_TASK_QUEUE,
-        activities=[activities.record_status, activities.archive_case],
+        activities=[
+            activities.record_status,
+            activities.archive_case,
+            sla.record_sla_breach,
+            sla.record_information_overdue,
+        ],
     )
 
 

@@ -40,6 +40,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "list": Endpoint("GET", "/api/v1/cases", READERS, 200),
     "read": Endpoint("GET", "/api/v1/cases/{n}", READERS, 200),
     "timeline": Endpoint("GET", "/api/v1/cases/{n}/timeline", READERS, 200),
+    # The test app has no Temporal: a permitted reader gets the 503 "levels unknown".
+    "service_levels": Endpoint("GET", "/api/v1/cases/{n}/service-levels", READERS, 503),
     "note": Endpoint(
         "POST", "/api/v1/cases/{n}/notes", NOTERS, 201, lambda _: {"stage": "review", "text": "x"}
     ),

@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_cases.audit.models import AuditRecord
 from ombuds_cases.staff.policy import Office, Role
-from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, LifecycleState
+from ombuds_shared.contracts import (
+    LIFECYCLE_STATE_QUERY,
+    SERVICE_LEVELS_QUERY,
+    ClockLevel,
+    LifecycleState,
+    ServiceLevels,
+)
 from support.portal import read_page
 
 from ..conftest import OpenCase
@@ -201,7 +207,9 @@ class AnsweringHandle:
     def __init__(self, control_number: str) -> None:
         self.control_number = control_number
 
-    async def query(self, name: str) -> LifecycleState:
+    async def query(self, name: str, *args: object, **kwargs: object) -> object:
+        if name == SERVICE_LEVELS_QUERY:
+            return levels(self.control_number)
         assert name == LIFECYCLE_STATE_QUERY
         return LifecycleState(
             control_number=self.control_number,
@@ -229,6 +237,58 @@ async def test_the_case_page_shows_the_workflows_own_state_when_temporal_answers
     app.state.temporal = temporal
     client = await signed_in(await seed_staff(Role.SUPERVISOR))
     response = await client.get(f"/staff/cases/{number}")
-    assert temporal.asked == [f"case-{number}"]
+    assert temporal.asked == [f"case-{number}", f"case-{number}"]
     assert "acknowledgement message id: msg-42" in response.text
     assert "own state is not available" not in response.text
+
+
+def levels(control_number: str) -> ServiceLevels:
+    due = datetime(2031, 12, 2, 15, tzinfo=UTC)
+    return ServiceLevels(
+        control_number=control_number,
+        status="assigned",
+        state="breached",
+        paused=False,
+        clocks=[
+            ClockLevel(
+                clock="triage",
+                state="breached",
+                due_at=due,
+                business_days=3,
+                remaining_business_days=-2,
+                remaining_seconds=-3600,
+                breached_at=due,
+            ),
+            ClockLevel(
+                clock="response",
+                state="on_track",
+                due_at=datetime(2032, 1, 12, 15, tzinfo=UTC),
+                business_days=30,
+                remaining_business_days=27,
+                remaining_seconds=3_000_000,
+            ),
+        ],
+    )
+
+
+async def test_the_case_page_shows_the_service_level_clocks(
+    app: FastAPI, signed_in: SignIn, seed_staff: SeedStaff, open_case: OpenCase
+) -> None:
+    number = await open_case()
+    app.state.temporal = AnsweringTemporal()
+    client = await signed_in(await seed_staff(Role.SUPERVISOR))
+    page = (await client.get(f"/staff/cases/{number}")).text
+    table = page[page.index('id="service-levels"') :]
+    assert "2031-12-02 15:00 UTC" in table
+    assert "staff-sla-breached" in table
+    assert "2032-01-12 15:00 UTC" in table
+    assert ">27<" in table
+
+
+async def test_the_case_page_says_when_service_levels_are_unknown(
+    signed_in: SignIn, seed_staff: SeedStaff, open_case: OpenCase
+) -> None:
+    number = await open_case()
+    client = await signed_in(await seed_staff(Role.SUPERVISOR))
+    page = (await client.get(f"/staff/cases/{number}")).text
+    assert "Service levels unknown right now" in page

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_cases import repository
 from ombuds_cases.case import schemas, timeline
 from ombuds_cases.case.records import CaseLink, Note, SourcePointer
+from ombuds_cases.case.signals import queue_signal
 from ombuds_cases.case.status import check_workable
 from ombuds_cases.models import Case
 from ombuds_cases.service import CaseNotFoundError
+from ombuds_shared.contracts import STATUS_CHANGED_SIGNAL, StatusChanged
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
     CASE_ASSIGNED_V1,
@@ -140,6 +142,13 @@ async def assign(
     )
     if case.status in ("received", "triage"):
         timeline.move(session, case, "assigned", f"assigned to {who}", direct_step(), actor)
+    # The workflow's triage clock stops at assignment; the office is a search attribute.
+    queue_signal(
+        session,
+        case.control_number,
+        STATUS_CHANGED_SIGNAL,
+        StatusChanged(to_status=case.status, reason=f"assigned to {who}", office=request.office),
+    )
     return case
 
 

@@ -15,9 +15,11 @@ from ombuds_cases.models import Case
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
     REOPEN_CASE_SIGNAL,
+    STATUS_CHANGED_SIGNAL,
     WITHDRAW_CASE_SIGNAL,
     CloseCase,
     ReopenCase,
+    StatusChanged,
     WithdrawCase,
 )
 from ombuds_shared.events import (
@@ -39,9 +41,16 @@ class DispositionRequiredError(ServiceError):
 async def change_status(
     session: AsyncSession, control_number: str, request: schemas.ChangeStatus, actor: str
 ) -> Case:
-    """Move the case between working statuses (triage, assigned, referred, ...)."""
+    """Move the case between working statuses (triage, assigned, referred, ...); the workflow
+    is told, for its service-level clocks."""
     case = await load(session, control_number)
     timeline.move(session, case, request.status, request.reason, direct_step(), actor)
+    queue_signal(
+        session,
+        case.control_number,
+        STATUS_CHANGED_SIGNAL,
+        StatusChanged(to_status=request.status, reason=request.reason),
+    )
     return case
 
 

@@ -22,11 +22,17 @@ from ombuds_cases.models import Case
 from ombuds_cases.retention.starter import follow_lifecycle_signal
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
+    INFORMATION_RECEIVED_SIGNAL,
     REOPEN_CASE_SIGNAL,
+    REQUEST_INFORMATION_SIGNAL,
+    STATUS_CHANGED_SIGNAL,
     WITHDRAW_CASE_SIGNAL,
     CloseCase,
     Contract,
+    InformationReceived,
     ReopenCase,
+    RequestInformation,
+    StatusChanged,
     WithdrawCase,
     case_workflow_id,
 )
@@ -54,6 +60,9 @@ SIGNAL_MODELS: dict[str, type[BaseModel]] = {
     REOPEN_CASE_SIGNAL: ReopenCase,
     WITHDRAW_CASE_SIGNAL: WithdrawCase,
     STORE_CLEARED_SIGNAL: StoreCleared,
+    STATUS_CHANGED_SIGNAL: StatusChanged,
+    REQUEST_INFORMATION_SIGNAL: RequestInformation,
+    INFORMATION_RECEIVED_SIGNAL: InformationReceived,
 }
 # Signals for the case's Retention (`retention-<n>`); every other one is for `case-<n>`.
 RETENTION_SIGNALS = frozenset({STORE_CLEARED_SIGNAL})

@@ -20,11 +20,12 @@ from ombuds_cases.case.views import case_detail
 from ombuds_cases.models import Case
 from ombuds_cases.repository import CaseFilter
 from ombuds_cases.service import CaseNotFoundError
+from ombuds_cases.sla.levels import query_service_levels
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import StaffActor, can, office_filter
 from ombuds_cases.ui.pages import FieldError, PageRefused, field_errors, page_actor, render
-from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY
+from ombuds_shared.contracts import LIFECYCLE_STATE_QUERY, ServiceLevels
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.http import session_factory_of
 
@@ -178,6 +179,17 @@ async def _workflow_state(request: Request, control_number: str) -> dict[str, An
     return state if isinstance(state, dict) else None
 
 
+async def _service_levels(request: Request, control_number: str) -> ServiceLevels | None:
+    """The case's clocks, or None when the workflow engine does not answer (page still shown)."""
+    temporal = getattr(request.app.state, "temporal", None)
+    if temporal is None:
+        return None
+    try:
+        return await query_service_levels(temporal.client, control_number)
+    except Exception:  # the page shows the case whether or not Temporal answers
+        return None
+
+
 def canonical_or_refuse(control_number: str) -> str:
     try:
         return parse_control_number(control_number)
@@ -214,6 +226,7 @@ async def case_page(
         entries = await queries.timeline_of(session, case.id)
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
     workflow = await _workflow_state(request, canonical)
+    levels = await _service_levels(request, canonical)
     return render(
         request,
         "case.html",
@@ -221,6 +234,7 @@ async def case_page(
             "case": detail,
             "timeline": entries,
             "workflow": workflow,
+            "levels": levels,
             "values": values or {},
             "done": request.query_params.get("done"),
             "allowed": {

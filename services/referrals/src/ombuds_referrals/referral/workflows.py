@@ -13,14 +13,16 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from ombuds_referrals.directory.service import channels_of
 from ombuds_referrals.models import DirectoryEntry, Referral
 from ombuds_shared.contracts import (
     REFERRAL_WORKFLOW,
+    START_REFERRAL_SIGNAL,
     WORKFLOWS_TASK_QUEUE,
     ReferralInput,
+    case_workflow_id,
     referral_workflow_id,
 )
 from ombuds_shared.http import UnavailableError
@@ -46,16 +48,27 @@ async def start_referral(
     referral: Referral,
     recipient: DirectoryEntry,
     task_queue: str = WORKFLOWS_TASK_QUEUE,
-) -> None:
-    """Start the referral's workflow; a second start of the same referral is a no-op."""
+) -> str:
+    """Have the case's CaseLifecycle start the referral as its child; if that workflow no
+    longer runs, start the referral directly. Repeats are no-ops either way (one run per id).
+    Returns "child" or "direct"."""
+    request = referral_input(referral, recipient)
+    case = client.get_workflow_handle(case_workflow_id(referral.control_number))
+    try:
+        await case.signal(START_REFERRAL_SIGNAL, request)
+        return "child"
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             REFERRAL_WORKFLOW,
-            referral_input(referral, recipient),
+            request,
             id=referral_workflow_id(referral.id),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+    return "direct"
 
 
 async def signal_referral(client: Client, referral_id: str, signal: str, body: BaseModel) -> bool:
