@@ -21,6 +21,8 @@ from ombuds_cases.crypto.identity import is_sensitive, seal_value
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case, InboxRecord
+from ombuds_cases.privacy.config import default_blind_key
+from ombuds_cases.privacy.indexer import index_correction
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
     CASE_AMENDED_V1,
@@ -114,6 +116,8 @@ def apply_correction(
     case: Case,
     event: SubmissionCorrectedV1,
     cipher: CaseCipher | None = None,
+    actor: str = SUBMITTER,
+    summary: str | None = None,
 ) -> None:
     """Update the case's current value; the amendment keeps the value it replaced.
 
@@ -155,8 +159,8 @@ def apply_correction(
         session,
         case,
         "amended",
-        f"the submitter corrected {event.field}",
-        SUBMITTER,
+        summary or f"the submitter corrected {event.field}",
+        actor,
         {"amendment_id": event.amendment_id, "field": event.field},
     )
     timeline.announce(
@@ -195,10 +199,12 @@ class SelfServiceHandler:
         session_factory: async_sessionmaker[AsyncSession],
         signals: SignalSender | None,
         keyring: FieldKeyring | None = None,
+        blind_key: bytes | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._signals = signals
         self._keyring = keyring or default_keyring()
+        self._blind_key = blind_key or default_blind_key()
 
     async def __call__(self, event: CloudEvent) -> None:
         async with UnitOfWork(self._session_factory) as uow:
@@ -217,6 +223,9 @@ class SelfServiceHandler:
                         uow.session, self._keyring, case.control_number, create=True
                     )
                 apply_correction(uow.session, case, correction, cipher)
+                await index_correction(
+                    uow.session, self._blind_key, case, correction.field, correction.new_value
+                )
             elif event.type == SUBMISSION_WITHDRAWN_V1:
                 withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
                 case = await _case_for(uow.session, withdrawal.control_number)
