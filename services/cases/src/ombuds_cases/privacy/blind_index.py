@@ -97,15 +97,12 @@ async def add_missing(
     rows = entries(key, control_number, found)
     if not rows:
         return 0
-    existing = set(
-        (
-            await session.execute(
-                select(PersonIndexEntry.term, PersonIndexEntry.digest).where(
-                    PersonIndexEntry.control_number == control_number
-                )
-            )
-        ).tuples()
+    found = await session.execute(
+        select(PersonIndexEntry.term, PersonIndexEntry.digest).where(
+            PersonIndexEntry.control_number == control_number
+        )
     )
+    existing = {(term, hashed) for term, hashed in found.all()}
     added = 0
     for row in rows:
         if (row.term, row.digest) not in existing:

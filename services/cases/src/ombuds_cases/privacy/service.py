@@ -140,7 +140,7 @@ async def page(session: AsyncSession, number: int) -> RequestPage:
                 status=r.status,
                 selected=int(n),
             )
-            for r, n in rows.tuples()
+            for r, n in rows.all()
         ],
     )
 
