@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
 from ombuds_cases.case.records import Amendment, Note, Supplement, TimelineEntry
+from ombuds_cases.case.selfservice import COLUMN_FIELDS
 from ombuds_cases.crypto.identity import IDENTITY_SECTION, is_sensitive, revealed_value
 from ombuds_cases.crypto.keyring import FieldDecryptError, FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
@@ -59,6 +60,12 @@ async def case_record(
         return None
     cipher = await cipher_for(session, keyring, control_number)
     details = copy.deepcopy(case.details or {})
+    # Values the case also keeps as columns are shown once, at the top level: a copy left in
+    # `details` would survive a redaction of the column's value.
+    for path in COLUMN_FIELDS:
+        section, _, key = path.partition(".")
+        if isinstance(details.get(section), dict):
+            details[section].pop(key, None)
     identity = details.get(IDENTITY_SECTION)
     if isinstance(identity, dict):
         details[IDENTITY_SECTION] = {
