@@ -20,6 +20,7 @@ from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
 from ombuds_cases.disclosures.router import router as disclosures_router
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
+from ombuds_cases.privacy.indexer import backfill_if_empty
 from ombuds_cases.privacy.router import router as privacy_router
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Identity values stored before field encryption are sealed before anyone reads them.
         await seal_existing(session_factory, keyring)
         blind_key = settings.blind_index.raw_key()
+        # Cases opened before the blind index existed are indexed before anyone searches.
+        await backfill_if_empty(session_factory, blind_key, keyring)
         opener = SubmissionHandler(session_factory, temporal, keyring, blind_key)
         signals = SignalSender(session_factory, temporal)
         self_service = SelfServiceHandler(session_factory, signals, keyring, blind_key)

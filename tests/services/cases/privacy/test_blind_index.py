@@ -1,10 +1,15 @@
 """The blind index: normalized, keyed digests that find a person by each identifier and never
 hold a clear value; filled at opening, on amendment and by the backfill; its key setting."""
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ombuds_cases import service
+from ombuds_cases.case.selfservice import SelfServiceHandler
 from ombuds_cases.crypto.config import default_keyring
 from ombuds_cases.privacy import blind_index
 from ombuds_cases.privacy.blind_index import Term
@@ -13,10 +18,13 @@ from ombuds_cases.privacy.config import (
     BlindIndexSettings,
     default_blind_key,
 )
-from ombuds_cases.privacy.indexer import backfill
+from ombuds_cases.privacy.indexer import backfill, backfill_if_empty
 from ombuds_cases.privacy.models import PersonIndexEntry
+from ombuds_shared.control_numbers import new_control_number
+from ombuds_shared.db import UnitOfWork
+from ombuds_shared.events import SUBMISSION_CORRECTED_V1, SubmissionCorrectedV1, make_event
 
-from ..conftest import OpenCase
+from ..conftest import OpenCase, submission
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = b"k" * 32
@@ -99,6 +107,40 @@ async def test_the_backfill_rebuilds_the_index_of_every_case(
     assert ("identity", blind_index.digest(key, "identity", "B7654321")) in after
 
 
+async def test_a_self_service_correction_is_indexed_and_the_old_value_still_finds_the_case(
+    session_factory: Sessions, open_case: OpenCase
+) -> None:
+    number = await open_case(identity={"passport_number": "C1111111"})
+    handler = SelfServiceHandler(session_factory, signals=None)
+    now = datetime.now(UTC)
+    for field, old, new in [
+        ("contact.email", "ana@example.org", "ana.new@example.org"),
+        ("identity.passport_number", "C1111111", "D2222222"),
+    ]:
+        body = SubmissionCorrectedV1(
+            control_number=number,
+            amendment_id=uuid.uuid4().hex,
+            field=field,
+            previous_value=old,
+            new_value=new,
+            reason="changed",
+            corrected_at=now,
+        )
+        await handler(make_event("ombuds/intake", SUBMISSION_CORRECTED_V1, body, number))
+    key = default_blind_key()
+    async with session_factory() as session:
+        for term, value in [
+            ("email", "ana.new@example.org"),
+            ("identity", "D2222222"),
+            ("identity", "C1111111"),
+        ]:
+            assert number in await blind_index.search(session, key, term, value), value  # type: ignore[arg-type]
+    # The backfill rebuilds the same rows, the replaced values (kept sealed) included.
+    before = sorted((r.term, r.digest) for r in await _rows(session_factory, number))
+    await backfill(session_factory, key, default_keyring())
+    assert sorted((r.term, r.digest) for r in await _rows(session_factory, number)) == before
+
+
 def test_the_development_key_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     with pytest.raises(ValueError, match="CASES_BLIND_INDEX_KEY"):
@@ -108,3 +150,21 @@ def test_the_development_key_is_refused_in_production(monkeypatch: pytest.Monkey
         BlindIndexSettings()
     monkeypatch.setenv("CASES_BLIND_INDEX_KEY", "A" * 43 + "=")
     assert BlindIndexSettings().raw_key() != DEVELOPMENT_BLIND_INDEX_KEY.encode()
+
+
+async def test_start_up_indexes_a_database_that_has_cases_but_no_index(
+    cases_sessions: Sessions,
+) -> None:
+    key, keyring = default_blind_key(), default_keyring()
+    assert await backfill_if_empty(cases_sessions, key, keyring) == 0  # no cases at all
+    number = new_control_number()
+    async with UnitOfWork(cases_sessions) as uow:
+        service.open_case(uow.session, submission(number))
+        await uow.commit()
+    assert await backfill_if_empty(cases_sessions, key, keyring) == 0  # already indexed
+    async with UnitOfWork(cases_sessions) as uow:
+        await uow.session.execute(delete(PersonIndexEntry))
+        await uow.commit()
+    assert await backfill_if_empty(cases_sessions, key, keyring) == 1
+    async with cases_sessions() as session:
+        assert await blind_index.search(session, key, "email", "ana@example.org") == [number]

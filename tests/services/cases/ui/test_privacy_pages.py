@@ -107,9 +107,14 @@ async def test_form_errors_name_each_field_and_keep_the_values(
     for anchor in ("request-kind", "request-identity-verification", "request-received-on"):
         assert f'href="#{anchor}"' in refused.text
     assert 'value="Ana Pérez"' in refused.text
-    searched = await officer.get("/staff/privacy/requests/1", params={"control_number": "OMB-1"})
+    created = await post_form(officer, "/staff/privacy", "/staff/privacy/requests", REQUEST)
+    page_url = created.headers["location"].split("?")[0]
+    searched = await officer.get(page_url, params={"control_number": "OMB-1"})
     assert searched.status_code == 422
     assert 'href="#search-control-number"' in searched.text
+    missing = await officer.get("/staff/privacy/requests/999999")
+    assert missing.status_code == 404
+    assert "No privacy request has id 999999." in missing.text
 
 
 async def test_an_amendment_request_is_recorded_and_denied_on_its_page(

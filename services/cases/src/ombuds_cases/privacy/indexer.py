@@ -18,6 +18,7 @@ from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case
 from ombuds_cases.privacy import blind_index
 from ombuds_cases.privacy.blind_index import Term
+from ombuds_cases.privacy.models import PersonIndexEntry
 from ombuds_shared.db import UnitOfWork
 
 CONTACT_TERMS: dict[str, Term] = {
@@ -98,6 +99,18 @@ async def reindex(session: AsyncSession, key: bytes, keyring: FieldKeyring, case
     found = await _all_identifiers(session, keyring, case)
     rows = blind_index.entries(key, case.control_number, found)
     await blind_index.replace(session, rows, case.control_number)
+
+
+async def backfill_if_empty(
+    session_factory: async_sessionmaker[AsyncSession], key: bytes, keyring: FieldKeyring
+) -> int:
+    """At start-up: a database with cases but no index (opened before the index existed)."""
+    async with session_factory() as session:
+        indexed = await session.scalar(select(PersonIndexEntry.id).limit(1))
+        opened = await session.scalar(select(Case.id).limit(1))
+    if indexed is not None or opened is None:
+        return 0
+    return await backfill(session_factory, key, keyring)
 
 
 async def backfill(

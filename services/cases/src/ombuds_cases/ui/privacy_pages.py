@@ -29,6 +29,7 @@ from ombuds_cases.ui.case_pages import options, words
 from ombuds_cases.ui.pages import (
     CheckedForm,
     FieldError,
+    PageRefused,
     field_errors,
     form_values,
     page_actor,
@@ -179,7 +180,10 @@ async def _request_page(
     found: list[FoundCase] | None = None
     search_problems: list[FieldError] = []
     async with session_factory_of(request)() as session:
-        row = await service.get(session, request_id)
+        try:
+            row = await service.get(session, request_id)
+        except service.RequestNotFoundError as error:
+            raise PageRefused(error.message, status.HTTP_404_NOT_FOUND, actor) from error
         view = await service.view(session, row)
         if searched:
             query = _parse(PersonSearch, searched, "search")
