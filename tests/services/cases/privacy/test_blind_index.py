@@ -105,6 +105,11 @@ async def test_the_backfill_rebuilds_the_index_of_every_case(
     after = sorted((r.term, r.digest) for r in await _rows(session_factory, number))
     assert after == before
     assert ("identity", blind_index.digest(key, "identity", "B7654321")) in after
+    # What the purge of the case does: nothing is left to find the person by.
+    async with UnitOfWork(session_factory) as uow:
+        await blind_index.forget(uow.session, number)
+        await uow.commit()
+    assert await _rows(session_factory, number) == []
 
 
 async def test_a_self_service_correction_is_indexed_and_the_old_value_still_finds_the_case(

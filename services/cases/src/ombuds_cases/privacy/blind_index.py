@@ -113,10 +113,15 @@ async def add_missing(
 
 async def replace(session: AsyncSession, rows: list[PersonIndexEntry], control_number: str) -> None:
     """A case's index rows, rebuilt (the backfill)."""
+    await forget(session, control_number)
+    session.add_all(rows)
+
+
+async def forget(session: AsyncSession, control_number: str) -> None:
+    """Drop a case's rows: the purge of a case must call this (a digest still finds a person)."""
     await session.execute(
         delete(PersonIndexEntry).where(PersonIndexEntry.control_number == control_number)
     )
-    session.add_all(rows)
 
 
 async def search(session: AsyncSession, key: bytes, term: Term, value: str) -> list[str]:
