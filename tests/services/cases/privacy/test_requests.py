@@ -5,6 +5,7 @@ export complete (JSON and PDF) and free of anyone else, the release accounted an
 import asyncio
 import json
 import subprocess
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ombuds_cases import repository
 from ombuds_cases.audit.models import AuditRecord
+from ombuds_cases.case.selfservice import apply_correction
 from ombuds_shared.business_days import add_business_days
 from ombuds_shared.control_numbers import new_control_number
+from ombuds_shared.db import UnitOfWork, utcnow
+from ombuds_shared.events import SubmissionCorrectedV1
 
 from .conftest import PASSPORT, NewRequest, Person, ok
 
@@ -194,3 +199,38 @@ async def test_the_list_refuses_a_page_below_one(client: httpx.AsyncClient, page
     response = await client.get("/api/v1/privacy/requests", params={"page": page})
     assert response.status_code == 422
     assert json.loads(response.text)["errors"][0]["field"] == "page"
+
+
+async def test_a_redacted_field_is_withheld_from_its_amendments_too(
+    client: httpx.AsyncClient,
+    person: Person,
+    new_request: NewRequest,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    number = person.cases[1]
+    async with UnitOfWork(session_factory) as uow:
+        case = await repository.by_control_number(uow.session, number)
+        assert case is not None
+        correction = SubmissionCorrectedV1(
+            control_number=number,
+            amendment_id=uuid.uuid4().hex,
+            field="incident.narrative",
+            previous_value=None,
+            new_value="The officer at the booth, Sam Lee, was rude to me.",
+            reason="named the officer",
+            corrected_at=utcnow(),
+        )
+        apply_correction(uow.session, case, correction)
+        await uow.commit()
+    rid = (await new_request())["id"]
+    base = f"/api/v1/privacy/requests/{rid}"
+    ok(await client.post(f"{base}/cases", json={"control_numbers": [number]}), 200)
+    redaction = {"control_number": number, "target": "narrative", "span": "Sam Lee", "reason": "b6"}
+    ok(await client.post(f"{base}/redactions", json=redaction), 201)
+    exported = ok(await client.get(f"{base}/export.json"), 200)
+    [record] = exported["cases"]
+    assert record["narrative"] == "The officer at the booth, [REDACTED: b6], was rude to me."
+    [amendment] = record["amendments"]
+    assert amendment["new_value"] == record["narrative"]
+    assert amendment["previous_value"] == "The officer at the booth was rude to me."
+    assert "Sam Lee" not in json.dumps(exported)

@@ -184,15 +184,39 @@ def check_redaction(record: dict[str, Any], target: str, span: str | None) -> No
         raise RedactionTargetError(f"span: the text is not found in {target!r}")
 
 
+def _withhold(value: Any, redaction: Redaction) -> Any:
+    if redaction.span is None:
+        return redacted(redaction.reason)
+    if isinstance(value, str):
+        return value.replace(redaction.span, redacted(redaction.reason))
+    return value
+
+
+def amended_field(target: str) -> str | None:
+    """The field as amendments name it, for a target that is a field of the case."""
+    if target.startswith("details."):
+        return target.removeprefix("details.")
+    if target.startswith("contact."):
+        return target
+    column_of = {column: path for path, column in COLUMN_FIELDS.items()}
+    return column_of.get(target)
+
+
 def apply_redactions(record: dict[str, Any], redactions: list[Redaction]) -> dict[str, Any]:
-    """A copy of the record with each redaction replaced by `[REDACTED: reason]`."""
+    """A copy of the record with each redaction replaced by `[REDACTED: reason]`.
+
+    A redacted field is also withheld from the amendments of that field: the values before
+    and after a correction would otherwise show what the redaction hides.
+    """
     result = copy.deepcopy(record)
     for redaction in redactions:
         container, key = _locate(result, redaction.target)
-        if redaction.span is None:
-            container[key] = redacted(redaction.reason)
-        elif isinstance(container[key], str):
-            container[key] = container[key].replace(redaction.span, redacted(redaction.reason))
+        container[key] = _withhold(container[key], redaction)
+        field = amended_field(redaction.target)
+        for amendment in result.get("amendments", []) if field else []:
+            if amendment.get("field") == field:
+                for side in ("previous_value", "new_value"):
+                    amendment[side] = _withhold(amendment[side], redaction)
     return result
 
 
