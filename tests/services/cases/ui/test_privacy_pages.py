@@ -48,7 +48,7 @@ async def test_a_request_from_the_empty_list_to_its_release(
     page_url = created.headers["location"].split("#")[0].split("?")[0]
     request_id = int(page_url.rsplit("/", 1)[1])
 
-    found = await officer.get(page_url, params={"email": email.upper()})
+    found = await post_form(officer, page_url, f"{page_url}/search", {"email": email.upper()})
     assert found.status_code == 200
     assert f'value="{mine}"' in found.text
     assert theirs not in found.text
@@ -109,9 +109,12 @@ async def test_form_errors_name_each_field_and_keep_the_values(
     assert 'value="Ana Pérez"' in refused.text
     created = await post_form(officer, "/staff/privacy", "/staff/privacy/requests", REQUEST)
     page_url = created.headers["location"].split("?")[0]
-    searched = await officer.get(page_url, params={"control_number": "OMB-1"})
+    searched = await post_form(officer, page_url, f"{page_url}/search", {"control_number": "OMB-1"})
     assert searched.status_code == 422
     assert 'href="#search-control-number"' in searched.text
+    empty = await post_form(officer, page_url, f"{page_url}/search", {})
+    assert empty.status_code == 422
+    assert 'href="#search-name"' in empty.text
     missing = await officer.get("/staff/privacy/requests/999999")
     assert missing.status_code == 404
     assert "No privacy request has id 999999." in missing.text

@@ -4,7 +4,6 @@ function in one unit of work with its audit record, then returns to the page it 
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -174,9 +173,9 @@ async def _request_page(
     problems: list[FieldError] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    searched: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    params = request.query_params
-    searched = {name: params[name] for name in SEARCH_FIELDS if params.get(name, "").strip()}
+    searched = searched or {}
     found: list[FoundCase] | None = None
     search_problems: list[FieldError] = []
     async with session_factory_of(request)() as session:
@@ -210,7 +209,6 @@ async def _request_page(
             "method_options": options(("email", "mail", "in_person", "portal")),
             "selected_options": [(n, n) for n in view.selected],
             "words": words,
-            "search_query": urlencode(searched),
         },
         actor=actor,
         errors=[*search_problems, *(problems or [])],
@@ -222,6 +220,22 @@ async def _request_page(
 async def request_page(request: Request, request_id: int, actor: PrivacyOfficer) -> HTMLResponse:
     """The request: search for the person, select their cases, mark redactions, export."""
     return await _request_page(request, actor, request_id)
+
+
+@router.post("/requests/{request_id}/search", response_class=HTMLResponse)
+async def search_person(
+    request: Request, request_id: int, actor: PrivacyOfficer, form: CheckedForm
+) -> HTMLResponse:
+    """The search, posted: names and identity numbers stay out of URLs, logs and history."""
+    searched = form_values(form, SEARCH_FIELDS)
+    if not searched:
+        problem = FieldError(
+            "search-name", "name: give a name, email, control number or identity number"
+        )
+        return await _request_page(
+            request, actor, request_id, problems=[problem], status_code=UNPROCESSABLE
+        )
+    return await _request_page(request, actor, request_id, searched=searched)
 
 
 def _back(request_id: int, done: str) -> Response:
