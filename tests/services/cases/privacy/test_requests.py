@@ -173,7 +173,9 @@ async def test_the_export_holds_every_record_about_the_person_and_nothing_else(
         )
         audited = {(action, kind, record) for action, kind, record in rows.all()}
     for number in person.cases:
-        assert ("read", "case", number) in audited
+        assert ("read", "case", number) in audited  # the release
+        assert ("export", "case", number) in audited  # each download before it
+    assert ("export", "case", person.other_case) not in audited
     assert ("create", "redaction", person.cases[0]) in audited
     assert ("export", "privacy_request", f"privacy-request-{rid}") in audited
 

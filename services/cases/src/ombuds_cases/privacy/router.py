@@ -179,15 +179,14 @@ async def remove_redaction(
 
 async def _export(
     request_id: int, session_factory: SessionFactoryDep, keyring: FieldKeyringDep, audit: AuditDep
-) -> tuple[dict[str, Any], list[str]]:
+) -> dict[str, Any]:
+    """The export, once each case in it is audited (it shows whole records in clear)."""
     async with session_factory() as session:
         row = await service.get(session, request_id)
         document = await service.build_export(session, keyring, row)
-    numbers = [str(case["control_number"]) for case in document["cases"]]
-    # A draft export shows whole records in clear: each case's read is audited.
-    for number in numbers:
-        await audit.record("export", "case", number, fields=["privacy_export"])
-    return document, numbers
+    for case in document["cases"]:
+        await audit.record("export", "case", str(case["control_number"]), fields=["privacy_export"])
+    return document
 
 
 @router.get("/requests/{request_id}/export.json")
@@ -199,7 +198,7 @@ async def export_json(
     audit: AuditDep,
 ) -> Response:
     """The export as it would be released (redactions applied), as JSON."""
-    document, _numbers = await _export(request_id, session_factory, keyring, audit)
+    document = await _export(request_id, session_factory, keyring, audit)
     return Response(
         export.as_json(document),
         media_type="application/json",
@@ -216,7 +215,7 @@ async def export_as_pdf(
     audit: AuditDep,
 ) -> Response:
     """The export as a readable PDF."""
-    document, _numbers = await _export(request_id, session_factory, keyring, audit)
+    document = await _export(request_id, session_factory, keyring, audit)
     # fpdf2 is pure Python and CPU-bound: keep it off the event loop.
     body = await asyncio.to_thread(export_pdf, document)
     return Response(
