@@ -42,6 +42,9 @@ CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
 CASE_SLA_BREACHED_V1 = "ombuds.case.sla-breached.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
+# An amendment request accepted (552a(d)(2)): names every earlier recipient of the record so
+# each can be told of the correction (552a(c)(4)).
+CASE_RECORD_AMENDED_V1 = "ombuds.case.record-amended.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
@@ -288,6 +291,23 @@ class CaseAmendedV1(EventBody):
     amendment_id: str
     field: str
     amended_at: datetime
+
+
+class CorrectionRecipientV1(EventBody):
+    """An earlier recipient of the record, from the accounting of disclosures."""
+
+    name: str
+    address: str
+    disclosed_at: datetime
+
+
+class CaseRecordAmendedV1(EventBody):
+    control_number: str
+    amendment_request_id: int
+    amendment_id: str
+    field: str
+    amended_at: datetime
+    recipients: list[CorrectionRecipientV1]
 
 
 class NotificationSentV1(EventBody):

@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_cases.audit.config import AuditSettings
 from ombuds_cases.crypto.config import FieldEncryptionSettings
+from ombuds_cases.privacy.config import BlindIndexSettings
 from ombuds_shared.forms import FormSettings
 from ombuds_shared.settings import PlatformSettings
 
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # CASES_FIELD_KEYS / CASES_FIELD_KEY_ID: master keys for identity numbers and birth dates.
     field_encryption: FieldEncryptionSettings = Field(default_factory=FieldEncryptionSettings)
+    # CASES_BLIND_INDEX_KEY: the HMAC key of the person index (Privacy Act and FOIA searches).
+    blind_index: BlindIndexSettings = Field(default_factory=BlindIndexSettings)
     # The staff UI's CSRF tokens (OMBUDS_FORMS_*; the secret must be set in production).
     forms: FormSettings = Field(default_factory=FormSettings)
 

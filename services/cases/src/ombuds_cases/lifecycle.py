@@ -137,10 +137,12 @@ class SubmissionHandler:
         session_factory: async_sessionmaker[AsyncSession],
         temporal: TemporalConnection,
         keyring: FieldKeyring | None = None,
+        blind_key: bytes | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._temporal = temporal
         self._keyring = keyring
+        self._blind_key = blind_key
 
     async def __call__(self, event: CloudEvent) -> None:
         received: SubmissionReceivedV1 | SubmissionReceivedV2
@@ -152,7 +154,7 @@ class SubmissionHandler:
             if await claim_event(uow.session, InboxRecord, event):
                 existing = await repository.by_control_number(uow.session, received.control_number)
                 if existing is None:
-                    service.open_case(uow.session, received, self._keyring)
+                    service.open_case(uow.session, received, self._keyring, self._blind_key)
                 await uow.commit()
         # Outside the transaction: a crash here leaves workflow_started false, the event is
         # redelivered (its offset is not yet committed) and the start is tried again.

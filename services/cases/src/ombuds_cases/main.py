@@ -20,6 +20,8 @@ from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
 from ombuds_cases.disclosures.router import router as disclosures_router
 from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
+from ombuds_cases.privacy.indexer import backfill_if_empty
+from ombuds_cases.privacy.router import router as privacy_router
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
@@ -61,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keyring = app.state.field_keyring = settings.field_encryption.keyring()
         # Identity values stored before field encryption are sealed before anyone reads them.
         await seal_existing(session_factory, keyring)
-        opener = SubmissionHandler(session_factory, temporal, keyring)
+        blind_key = settings.blind_index.raw_key()
+        # Cases opened before the blind index existed are indexed before anyone searches.
+        await backfill_if_empty(session_factory, blind_key, keyring)
+        opener = SubmissionHandler(session_factory, temporal, keyring, blind_key)
         signals = SignalSender(session_factory, temporal)
-        self_service = SelfServiceHandler(session_factory, signals, keyring)
+        self_service = SelfServiceHandler(session_factory, signals, keyring, blind_key)
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
@@ -113,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disclosures_router)
     app.include_router(redirect_router)
     app.include_router(service_levels_router)
+    app.include_router(privacy_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

@@ -12,6 +12,8 @@ from ombuds_cases.crypto.identity import seal_details
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import new_data_key
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
+from ombuds_cases.privacy.config import default_blind_key
+from ombuds_cases.privacy.indexer import index_opened_case
 from ombuds_cases.queue.due import due_at_for
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
@@ -75,6 +77,7 @@ def open_case(
     session: AsyncSession,
     received: SubmissionReceivedV1 | SubmissionReceivedV2,
     keyring: FieldKeyring | None = None,
+    blind_key: bytes | None = None,
 ) -> Case:
     """Stage a new case in status `received`, with its data key, first history entry and event.
 
@@ -84,7 +87,8 @@ def open_case(
     now = utcnow()
     cipher = new_data_key(session, keyring or default_keyring(), received.control_number)
     submitted = _submitted_details(received)
-    submitted["details"] = seal_details(cipher, submitted["details"])
+    clear_details = submitted["details"]
+    submitted["details"] = seal_details(cipher, clear_details)
     case = Case(
         control_number=received.control_number,
         kind=received.kind,
@@ -100,6 +104,8 @@ def open_case(
         **submitted,
     )
     session.add(case)
+    # The blind index is filled from the clear values here, the only time they are at hand.
+    index_opened_case(session, blind_key or default_blind_key(), case, clear_details)
     session.add(
         StatusChange(
             case=case,

@@ -142,13 +142,17 @@ async def test_the_manifest_and_the_archive_record_keep_only_figures(
         "source_pointers": 1,
         # Every event the case announced (opened, note, assignment, ... closed).
         "outbox": result.manifest["outbox"],
-        "pending_signals": 1,
+        # status_changed for the assignment and the referral, then close_case.
+        "pending_signals": 3,
+        # One digest per identifier (name, email, phone, passport) plus the corrected values.
+        "person_index": result.manifest["person_index"],
         # received, assigned, referred, closed.
         "status_changes": 4,
         "timeline_entries": result.manifest["timeline_entries"],
         "cases": 1,
     }
     assert result.manifest["outbox"] >= 10
+    assert result.manifest["person_index"] >= 4
     assert result.manifest["timeline_entries"] >= 10
     async with session_factory() as session:
         record = (

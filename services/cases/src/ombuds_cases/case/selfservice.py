@@ -22,6 +22,8 @@ from ombuds_cases.crypto.identity import is_sensitive, seal_value
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case, InboxRecord
+from ombuds_cases.privacy.config import default_blind_key
+from ombuds_cases.privacy.indexer import index_correction
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
     CASE_AMENDED_V1,
@@ -123,6 +125,8 @@ def apply_correction(
     case: Case,
     event: SubmissionCorrectedV1,
     cipher: CaseCipher | None = None,
+    actor: str = SUBMITTER,
+    summary: str | None = None,
 ) -> None:
     """Update the case's current value; the amendment keeps the value it replaced.
 
@@ -164,8 +168,8 @@ def apply_correction(
         session,
         case,
         "amended",
-        f"the submitter corrected {event.field}",
-        SUBMITTER,
+        summary or f"the submitter corrected {event.field}",
+        actor,
         {"amendment_id": event.amendment_id, "field": event.field},
     )
     timeline.announce(
@@ -204,10 +208,12 @@ class SelfServiceHandler:
         session_factory: async_sessionmaker[AsyncSession],
         signals: SignalSender | None,
         keyring: FieldKeyring | None = None,
+        blind_key: bytes | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._signals = signals
         self._keyring = keyring or default_keyring()
+        self._blind_key = blind_key or default_blind_key()
 
     async def __call__(self, event: CloudEvent) -> None:
         async with UnitOfWork(self._session_factory) as uow:
@@ -233,6 +239,9 @@ class SelfServiceHandler:
             if is_sensitive(correction.field):
                 cipher = await cipher_for(session, self._keyring, case.control_number, create=True)
             apply_correction(session, case, correction, cipher)
+            await index_correction(
+                session, self._blind_key, case, correction.field, correction.new_value
+            )
         elif event.type == SUBMISSION_WITHDRAWN_V1:
             withdrawal = SubmissionWithdrawnV1.model_validate(event.data)
             case = await _case_for(session, withdrawal.control_number)

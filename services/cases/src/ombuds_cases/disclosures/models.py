@@ -18,6 +18,10 @@ from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 # or a share staff recorded by hand (a phone call, an email).
 SOURCE_REFERRAL = "referral"
 SOURCE_MANUAL = "manual"
+# A Privacy Act or FOIA release, and a notice of correction sent to an earlier recipient
+# (552a(c)(4)): both recorded by the privacy office (ombuds_cases.privacy).
+SOURCE_RELEASE = "release"
+SOURCE_CORRECTION = "correction"
 
 
 class Disclosure(Base):

@@ -122,6 +122,37 @@ async def record_manual(
     return row
 
 
+async def record_privacy_share(
+    session: AsyncSession,
+    case: Case,
+    *,
+    source: str,
+    source_key: str,
+    nature: str,
+    purpose: str,
+    recipient_name: str,
+    recipient_address: str,
+    method: str,
+    actor: str,
+) -> Disclosure:
+    """A release to a requester or a notice of correction, made by the privacy office."""
+    row = _row(
+        source=source,
+        source_key=source_key,
+        control_number=case.control_number,
+        case=case,
+        disclosed_at=utcnow(),
+        nature=nature,
+        purpose=purpose,
+        recipient_name=recipient_name,
+        recipient_address=recipient_address,
+        method=method,
+        disclosed_by=actor,
+    )
+    session.add(row)
+    return row
+
+
 async def extend_for_purge_date(
     session: AsyncSession, control_number: str, purge_date: datetime
 ) -> None:

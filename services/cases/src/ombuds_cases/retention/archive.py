@@ -30,6 +30,7 @@ from ombuds_cases.case.records import (
 from ombuds_cases.crypto.keys import shred
 from ombuds_cases.disclosures.models import Disclosure
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
+from ombuds_cases.privacy.models import PersonIndexEntry
 from ombuds_cases.retention.archive_record import CaseArchive
 from ombuds_cases.service import CaseNotFoundError, add_event
 from ombuds_shared.db import utcnow
@@ -132,6 +133,10 @@ async def _purge(session: AsyncSession, case: Case) -> dict[str, int]:
         "outbox": await _delete(session, OutboxRecord, OutboxRecord.message_key == number),
         "pending_signals": await _delete(
             session, PendingSignal, PendingSignal.control_number == number
+        ),
+        # A blind-index digest still finds the person: it goes with the rest.
+        "person_index": await _delete(
+            session, PersonIndexEntry, PersonIndexEntry.control_number == number
         ),
     }
     changes: Any = await session.execute(

@@ -76,6 +76,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Records: retention and legal holds, disclosure accounting.
     "retention.hold": frozenset({_R.RECORDS_OFFICER, _R.PRIVACY_OFFICER}),
     "disclosure.record": frozenset({_R.RECORDS_OFFICER, _R.PRIVACY_OFFICER}),
+    # Privacy Act and FOIA requests, exports and amendment requests (PIA 7.1-7.3): the
+    # privacy officer only; the search reaches every case of every office by a person's
+    # identifiers, so no other role holds it.
+    "privacy.requests": frozenset({_R.PRIVACY_OFFICER}),
     # Staff accounts (a supervisor further limited to SUPERVISOR_DESIGNATES in their office).
     "staff.read": frozenset({_R.SUPERVISOR, _R.SECURITY_OFFICER, _R.ADMINISTRATOR}),
     "staff.manage": frozenset({_R.SUPERVISOR, _R.ADMINISTRATOR}),

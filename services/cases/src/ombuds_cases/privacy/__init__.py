@@ -1,0 +1,1 @@
+"""Privacy Act and FOIA requests: the blind index, exports with redactions, amendments."""
