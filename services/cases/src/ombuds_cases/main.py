@@ -9,6 +9,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.audit.router import router as audit_router
 from ombuds_cases.audit.writer import AuditWriter
+from ombuds_cases.case.deliveries import HANDLED_TYPES as DELIVERY_TYPES
+from ombuds_cases.case.deliveries import DeliveryHandler
 from ombuds_cases.case.reveal import router as reveal_router
 from ombuds_cases.case.router import router as case_actions_router
 from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
@@ -29,6 +31,7 @@ from ombuds_cases.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASES_TOPIC,
+    NOTIFICATIONS_TOPIC,
     REFERRALS_TOPIC,
     SUBMISSION_RECEIVED_V1,
     SUBMISSION_RECEIVED_V2,
@@ -63,12 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
-            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC),
+            # Notifications: each message sent or failed goes on the case's timeline.
+            topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC, NOTIFICATIONS_TOPIC),
             handlers={
                 SUBMISSION_RECEIVED_V1: opener,
                 SUBMISSION_RECEIVED_V2: opener,
                 **dict.fromkeys(HANDLED_TYPES, self_service),
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
+                **dict.fromkeys(DELIVERY_TYPES, DeliveryHandler(session_factory)),
             },
         )
         app.state.engine = engine
