@@ -7,6 +7,7 @@ dropped with a warning: there is nothing to show it on, and waiting would not he
 """
 
 import logging
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,7 +54,7 @@ class DeliveryHandler:
             sent = NotificationSentV1.model_validate(event.data)
             number, kind = sent.control_number, MESSAGE_SENT
             summary = f"{_words(sent.template).capitalize()} sent by {sent.channel}"
-            data = {
+            data: dict[str, Any] = {
                 "message_id": sent.message_id,
                 "template": sent.template,
                 "channel": sent.channel,
