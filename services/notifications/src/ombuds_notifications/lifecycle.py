@@ -47,6 +47,7 @@ from ombuds_notifications.catalogue import (
     WITHDRAWAL,
 )
 from ombuds_notifications.config import Settings
+from ombuds_notifications.contacts import EMAIL_CHANNELS, paper_channel
 from ombuds_notifications.models import CaseContact, InboxRecord, ParkedEvent
 from ombuds_notifications.redirection import redirection_key
 from ombuds_notifications.rendering import (
@@ -76,9 +77,6 @@ from ombuds_shared.inbox import claim_event
 
 log = logging.getLogger(__name__)
 
-EMAIL_CHANNELS = frozenset({"web", "email"})
-LETTER_CHANNELS = frozenset({"letter", "mail", "fax", "comment_card"})
-PHONE_CHANNEL = "phone"
 # Referrals to CBP's own offices are internal routing; the person hears when it leaves CBP.
 EXTERNAL_RECIPIENT_KINDS = frozenset({"dhs_component", "outside_agency"})
 SUBMISSION_EVENTS = frozenset({SUBMISSION_RECEIVED_V1, SUBMISSION_RECEIVED_V2})
@@ -199,14 +197,11 @@ class LifecycleMessenger:
             **step.variables,
         )
         key = message_key(event.subject, step.step)
+        paper = paper_channel(contact)
         if contact.channel in EMAIL_CHANNELS and contact.email:
             await self._email(event, key, contact, rendered)
-        elif contact.channel in LETTER_CHANNELS or (
-            contact.channel == PHONE_CHANNEL and contact.address_lines
-        ):
-            await self._record_paper(event, key, contact, rendered, service.LETTER_CHANNEL)
-        elif contact.channel == PHONE_CHANNEL:
-            await self._record_paper(event, key, contact, rendered, service.PHONE_CHANNEL)
+        elif paper is not None:
+            await self._record_paper(event, key, contact, rendered, paper)
         else:
             log.warning("no way to reach the submitter of %s; nothing sent", event.subject)
             await self._finish(event)
