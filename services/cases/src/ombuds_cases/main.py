@@ -9,6 +9,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.audit.router import router as audit_router
 from ombuds_cases.audit.writer import AuditWriter
+from ombuds_cases.case.deliveries import HANDLED_TYPES as DELIVERY_TYPES
+from ombuds_cases.case.deliveries import DeliveryHandler
 from ombuds_cases.case.reveal import router as reveal_router
 from ombuds_cases.case.router import router as case_actions_router
 from ombuds_cases.case.selfservice import HANDLED_TYPES, SelfServiceHandler
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-cases",
-            # Notifications only for its purge confirmation (retention/forwarding.py).
+            # Notifications: each message sent or failed goes on the case's timeline, and its
+            # purge confirmation (retention/forwarding.py).
             topics=(SUBMISSIONS_TOPIC, REFERRALS_TOPIC, NOTIFICATIONS_TOPIC),
             handlers={
                 SUBMISSION_RECEIVED_V1: opener,
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 **dict.fromkeys(HANDLED_TYPES, self_service),
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
                 **dict.fromkeys(STORE_CLEARED_TYPES, StoreClearedHandler(session_factory, signals)),
+                **dict.fromkeys(DELIVERY_TYPES, DeliveryHandler(session_factory)),
             },
         )
         app.state.engine = engine

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable
 
 import aiosmtplib
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from ombuds_notifications import service
 from ombuds_notifications.catalogue import STAFF_ESCALATION
 from ombuds_notifications.config import Settings
+from ombuds_notifications.models import Message
 from ombuds_notifications.rendering import (
     ACKNOWLEDGEMENT,
     ACKNOWLEDGEMENT_LETTER,
@@ -36,6 +37,9 @@ from ombuds_shared.contracts import (
 from ombuds_shared.db import UnitOfWork, utcnow
 
 _HEARTBEAT_STEP_SECONDS = 0.2
+# After the mail server accepted a message: about 6 s of attempts to record it (0.2 s doubling).
+_RECORD_SENT_ATTEMPTS = 5
+_RECORD_SENT_FIRST_DELAY_SECONDS = 0.2
 
 
 class NotificationActivities:
@@ -103,11 +107,7 @@ class NotificationActivities:
                 message.message_id, f"{type(error).__name__}: {error}", permanent=False
             )
             raise
-        async with UnitOfWork(self._session_factory) as uow:
-            sent = await service.mark_sent(uow.session, message.message_id)
-            await uow.commit()
-        if self._on_commit is not None:
-            self._on_commit()
+        sent = await self._record_sent(message.message_id)
         assert sent.sent_at is not None
         activity.logger.info("acknowledgement %s sent", sent.message_id)
         return AcknowledgementResult(
@@ -210,11 +210,7 @@ class NotificationActivities:
                 message.message_id, f"{type(error).__name__}: {error}", permanent=False
             )
             raise
-        async with UnitOfWork(self._session_factory) as uow:
-            await service.mark_sent(uow.session, message.message_id)
-            await uow.commit()
-        if self._on_commit is not None:
-            self._on_commit()
+        await self._record_sent(message.message_id)
         return StaffEscalationResult(message_id=message.message_id, already_sent=False)
 
     async def _claim(
@@ -243,6 +239,35 @@ class NotificationActivities:
                     continue
                 return claim
         raise ApplicationError("could not record the message; will retry", type="ClaimConflict")
+
+    async def _record_sent(self, message_id: str) -> Message:
+        """Record a message the mail server accepted, retrying a failing database here.
+
+        Raising now would make Temporal retry the whole activity, and the retry would send the
+        email again (the row still says `sending`). Only a database down for longer than
+        these attempts, or the worker dying in between, leaves that window open; the copy then
+        carries the same Message-ID, so a mail client shows it once.
+        """
+        delay = _RECORD_SENT_FIRST_DELAY_SECONDS
+        for attempt in range(1, _RECORD_SENT_ATTEMPTS + 1):
+            try:
+                async with UnitOfWork(self._session_factory) as uow:
+                    sent = await service.mark_sent(uow.session, message_id)
+                    await uow.commit()
+            except (OperationalError, InterfaceError):
+                if attempt == _RECORD_SENT_ATTEMPTS:
+                    raise
+                activity.logger.warning(
+                    "recording sent message %s failed (attempt %d); retrying", message_id, attempt
+                )
+                activity.heartbeat()
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            if self._on_commit is not None:
+                self._on_commit()
+            return sent
+        raise AssertionError("unreachable")
 
     async def _record_failure(self, message_id: str, error: str, permanent: bool) -> None:
         async with UnitOfWork(self._session_factory) as uow:

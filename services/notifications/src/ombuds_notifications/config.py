@@ -27,9 +27,6 @@ class Settings(BaseSettings):
     # A lifecycle email the SMTP server keeps failing (not a refusal) is retried by the consumer
     # for this long after its first attempt, then recorded as failed and announced.
     send_retry_seconds: float = Field(3600.0, ge=0)
-    # A case event that arrives before its submission's contact copy waits this long for it
-    # (the two topics are not ordered together), then is skipped with a warning.
-    contact_wait_seconds: float = Field(300.0, ge=0)
     run_worker: bool = True
     # Test hook: the activity waits this long (heartbeating) between claiming and sending,
     # so a test can kill the worker in the middle of an attempt.

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ombuds_notifications import service
 from ombuds_notifications.models import RECIPIENT_LENGTH, CaseContact
 from ombuds_shared.events import (
     SUBMISSION_RECEIVED_V1,
@@ -15,6 +16,24 @@ from ombuds_shared.events import (
     SubmissionReceivedV1,
     SubmissionReceivedV2,
 )
+
+# How a submission came in decides how it is answered (PIA Overview).
+EMAIL_CHANNELS = frozenset({"web", "email"})
+LETTER_CHANNELS = frozenset({"letter", "mail", "fax", "comment_card"})
+PHONE_CHANNEL = "phone"
+
+
+def paper_channel(contact: CaseContact) -> str | None:
+    """How a message reaches this submitter on paper: a letter for mail, fax and comment
+    cards, and for a phone call with a postal address; a note to call for a phone call
+    without one; None when the answer goes by email."""
+    if contact.channel in LETTER_CHANNELS or (
+        contact.channel == PHONE_CHANNEL and contact.address_lines
+    ):
+        return service.LETTER_CHANNEL
+    if contact.channel == PHONE_CHANNEL:
+        return service.PHONE_CHANNEL
+    return None
 
 
 def postal_address(contact: dict[str, Any]) -> list[str]:

@@ -16,8 +16,16 @@ Every other move (triage, reassignment, internal referrals, notes) sends nothing
 follow the PIA Overview: email for web and email submissions, a printable letter for mail,
 fax and comment cards, and for a phone call a letter when there is a postal address, else a
 note in the delivery log that staff must call. Anonymous submissions get nothing.
+
+A case event can come before its submission's contact copy (the topics are not ordered
+together). It is then parked in `parked_events`, and the consumer moves on to the next event;
+the submission event replays the case's parked events in arrival order once the contact is
+stored. Parking and storing the contact each look for the other after committing, so one of
+the two always sees both and nothing stays parked.
 """
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,7 +47,8 @@ from ombuds_notifications.catalogue import (
     WITHDRAWAL,
 )
 from ombuds_notifications.config import Settings
-from ombuds_notifications.models import CaseContact, InboxRecord
+from ombuds_notifications.contacts import EMAIL_CHANNELS, paper_channel
+from ombuds_notifications.models import CaseContact, InboxRecord, ParkedEvent
 from ombuds_notifications.redirection import redirection_key
 from ombuds_notifications.rendering import (
     RenderedMessage,
@@ -67,9 +77,6 @@ from ombuds_shared.inbox import claim_event
 
 log = logging.getLogger(__name__)
 
-EMAIL_CHANNELS = frozenset({"web", "email"})
-LETTER_CHANNELS = frozenset({"letter", "mail", "fax", "comment_card"})
-PHONE_CHANNEL = "phone"
 # Referrals to CBP's own offices are internal routing; the person hears when it leaves CBP.
 EXTERNAL_RECIPIENT_KINDS = frozenset({"dhs_component", "outside_agency"})
 SUBMISSION_EVENTS = frozenset({SUBMISSION_RECEIVED_V1, SUBMISSION_RECEIVED_V2})
@@ -93,10 +100,7 @@ class LifecycleStep:
 
 
 REDIRECTED_TO_DHS_TRIP = "redirected_to_dhs_trip"
-
-
-class ContactNotYetKnownError(LookupError):
-    """The case event came before its submission's contact copy: retry shortly."""
+_REPLAY_LOCK_STRIPES = 64
 
 
 def step_for(event: CloudEvent, reply_url: str | None) -> LifecycleStep | None:
@@ -158,22 +162,30 @@ class LifecycleMessenger:
         self._smtp = SmtpServer.from_url(settings.smtp_url)
         # Wakes the outbox relay after a commit that staged an event.
         self._on_commit = on_commit
+        # Replays of one case take turns (striped: a few locks, whatever the number of cases).
+        self._replay_locks = [asyncio.Lock() for _ in range(_REPLAY_LOCK_STRIPES)]
 
     async def handle(self, event: CloudEvent) -> None:
         """Apply one event once; raise (so the consumer retries) only when a retry can help."""
-        if await self._already_applied(event):
-            return
         if event.type in SUBMISSION_EVENTS:
-            async with UnitOfWork(self._session_factory) as uow:
-                await contacts.remember(uow.session, contacts.contact_from_event(event))
-                await self._commit_once(uow, event)
+            if not await self._already_applied(event):
+                async with UnitOfWork(self._session_factory) as uow:
+                    await contacts.remember(uow.session, contacts.contact_from_event(event))
+                    await self._commit_once(uow, event)
+            # Also on a redelivery: a replay that failed (an SMTP outage) is retried from here.
+            await self.replay_parked(event.subject)
+            return
+        if await self._already_applied(event):
             return
         step = step_for(event, self._settings.reply_url)
         if step is not None and step.template == CLOSURE and await self._redirected(event):
             # A redirection closes the case too; its own message already told the submitter
             # where to go, and a second "your case is closed" would only confuse.
             step = None
-        contact = await self._contact(event) if step is not None else None
+        contact = await self._contact(event.subject) if step is not None else None
+        if step is not None and contact is None:
+            await self._park(event)
+            return
         if step is None or contact is None or contact.anonymous:
             await self._finish(event)
             return
@@ -185,14 +197,11 @@ class LifecycleMessenger:
             **step.variables,
         )
         key = message_key(event.subject, step.step)
+        paper = paper_channel(contact)
         if contact.channel in EMAIL_CHANNELS and contact.email:
             await self._email(event, key, contact, rendered)
-        elif contact.channel in LETTER_CHANNELS or (
-            contact.channel == PHONE_CHANNEL and contact.address_lines
-        ):
-            await self._record_paper(event, key, contact, rendered, service.LETTER_CHANNEL)
-        elif contact.channel == PHONE_CHANNEL:
-            await self._record_paper(event, key, contact, rendered, service.PHONE_CHANNEL)
+        elif paper is not None:
+            await self._record_paper(event, key, contact, rendered, paper)
         else:
             log.warning("no way to reach the submitter of %s; nothing sent", event.subject)
             await self._finish(event)
@@ -206,16 +215,55 @@ class LifecycleMessenger:
             message = await repository.by_idempotency_key(session, redirection_key(event.subject))
         return message is not None
 
-    async def _contact(self, event: CloudEvent) -> CaseContact | None:
+    async def _contact(self, control_number: str) -> CaseContact | None:
         async with self._session_factory() as session:
-            contact = await contacts.contact_for(session, event.subject)
-        if contact is not None:
-            return contact
-        if utcnow() - event.time < timedelta(seconds=self._settings.contact_wait_seconds):
-            raise ContactNotYetKnownError(f"no contact yet for {event.subject}")
-        # A case from before this service kept contacts: it cannot be answered from here.
-        log.warning("no contact for %s; %s sends nothing", event.subject, event.type)
-        return None
+            return await contacts.contact_for(session, control_number)
+
+    async def _park(self, event: CloudEvent) -> None:
+        """Keep the event until the case's contact arrives; the consumer moves on meanwhile."""
+        async with UnitOfWork(self._session_factory) as uow:
+            parked = await uow.session.scalar(
+                select(ParkedEvent.id).where(ParkedEvent.event_id == event.id)
+            )
+            if parked is None:
+                uow.session.add(
+                    ParkedEvent(
+                        event_id=event.id,
+                        control_number=event.subject,
+                        event=event.model_dump(mode="json"),
+                        parked_at=utcnow(),
+                    )
+                )
+            # A concurrent redelivery may have parked it first: that is the same outcome.
+            with contextlib.suppress(IntegrityError):
+                await uow.commit()
+        log.info("%s for %s parked until its contact arrives", event.type, event.subject)
+        # The contact may have been stored after the lookup above, its replay looking for
+        # parked events before this one committed: look again now that it has.
+        if await self._contact(event.subject) is not None:
+            await self.replay_parked(event.subject)
+
+    async def replay_parked(self, control_number: str) -> None:
+        """Apply the case's parked events in arrival order, now that its contact is known.
+
+        Each is unparked only after it was applied (inbox row committed), so a failure leaves
+        it and every later one parked for the next replay. Both consumers can replay the same
+        case at once (the park's second look and the contact's arrival); a lock per case keeps
+        them in turn, so the second finds the events applied and sends nothing again.
+        """
+        async with self._replay_locks[hash(control_number) % len(self._replay_locks)]:
+            async with self._session_factory() as session:
+                rows = await session.scalars(
+                    select(ParkedEvent)
+                    .where(ParkedEvent.control_number == control_number)
+                    .order_by(ParkedEvent.id)
+                )
+                parked = [(row.id, CloudEvent.model_validate(row.event)) for row in rows.all()]
+            for row_id, event in parked:
+                await self.handle(event)
+                async with UnitOfWork(self._session_factory) as uow:
+                    await uow.session.execute(delete(ParkedEvent).where(ParkedEvent.id == row_id))
+                    await uow.commit()
 
     async def _record_paper(
         self,

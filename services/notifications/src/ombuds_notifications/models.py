@@ -1,6 +1,7 @@
 """What notifications owns: a delivery log of every message it sent, its outbox and inbox."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,6 +67,22 @@ class CaseContact(Base):
     email: Mapped[str | None] = mapped_column(String(RECIPIENT_LENGTH), nullable=True)
     address_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ParkedEvent(Base):
+    """A case event that came before its submission's contact copy (the two topics are not
+    ordered together), kept here instead of blocking the partition; replayed in arrival order
+    when the contact arrives (lifecycle.py). Holds case data: the retention purge deletes it."""
+
+    __tablename__ = "parked_events"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    # A redelivered event parks once.
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    control_number: Mapped[str] = mapped_column(String(32), index=True)
+    # The whole CloudEvent as JSON, as it arrived.
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class OutboxRecord(OutboxRecordMixin, Base):

@@ -2,8 +2,8 @@
 person.
 
 Consumes `case.archive-requested` from the cases topic and, in one transaction with its inbox
-row, deletes the case's contact copy and its outbox events, and scrubs every message in the
-delivery log (recipient, subject, failure or bounce reason, a letter's rendered body), then
+row, deletes the case's contact copy, its parked events and its outbox events, and scrubs
+every message in the delivery log (recipient, subject, failure or bounce reason, a letter's rendered body), then
 stages `retention.store-cleared` in its own outbox.
 
 What remains of each message is a stub with no personal data: its ids, the one-per-step
@@ -19,7 +19,13 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ombuds_notifications.models import CaseContact, InboxRecord, Message, OutboxRecord
+from ombuds_notifications.models import (
+    CaseContact,
+    InboxRecord,
+    Message,
+    OutboxRecord,
+    ParkedEvent,
+)
 from ombuds_shared.db import UnitOfWork
 from ombuds_shared.events import (
     NOTIFICATIONS_TOPIC,
@@ -59,6 +65,11 @@ async def purge_case(session: AsyncSession, control_number: str) -> dict[str, in
     contacts = await session.execute(
         delete(CaseContact).where(CaseContact.control_number == control_number)
     )
+    # Events still waiting for a contact that never came (a case from before contacts were
+    # kept): they carry case data (a question, a closure's resolution).
+    parked = await session.execute(
+        delete(ParkedEvent).where(ParkedEvent.control_number == control_number)
+    )
     # Every event this service staged about the case is keyed by its control number; earlier
     # store-cleared answers hold no personal data and stay as the record of the purge.
     outbox = await session.execute(
@@ -71,6 +82,7 @@ async def purge_case(session: AsyncSession, control_number: str) -> dict[str, in
         "messages": _count(scrubbed),
         "case_contacts": _count(contacts),
         "outbox": _count(outbox),
+        "parked_events": _count(parked),
     }
 
 

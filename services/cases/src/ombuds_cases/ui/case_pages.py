@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ombuds_cases import repository
 from ombuds_cases.audit.dependencies import request_audit, shown_fields
 from ombuds_cases.case import queries, schemas
+from ombuds_cases.case.deliveries import MESSAGE_FAILED
 from ombuds_cases.case.status import STATUSES, CaseStatus
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.models import Case
@@ -233,6 +234,8 @@ async def case_page(
         {
             "case": detail,
             "timeline": entries,
+            # Messages that never reached the person: shown first, so staff reach them otherwise.
+            "failed_deliveries": [entry.data for entry in entries if entry.kind == MESSAGE_FAILED],
             "workflow": workflow,
             "levels": levels,
             "values": values or {},
