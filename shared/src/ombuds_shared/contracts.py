@@ -15,6 +15,8 @@ RECORD_CASE_STATUS_ACTIVITY = "cases.record_status"
 CLOSE_CASE_SIGNAL = "close_case"
 REOPEN_CASE_SIGNAL = "reopen_case"
 WITHDRAW_CASE_SIGNAL = "withdraw_case"
+REQUEST_INFORMATION_SIGNAL = "request_information"
+INFORMATION_RECEIVED_SIGNAL = "information_received"
 LIFECYCLE_STATE_QUERY = "state"
 
 
@@ -98,6 +100,16 @@ class WithdrawCase(Contract):
 
     reason: str
     already_recorded: bool = False
+
+
+class RequestInformation(Contract):
+    request_id: str
+    due_at: datetime
+    question: str = ""
+
+
+class InformationReceived(Contract):
+    request_id: str
 
 
 class LifecycleState(Contract):

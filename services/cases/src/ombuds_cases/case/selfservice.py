@@ -20,6 +20,7 @@ from ombuds_cases.crypto.config import default_keyring
 from ombuds_cases.crypto.identity import is_sensitive, seal_value
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
+from ombuds_cases.inforeq import service as inforeq
 from ombuds_cases.models import Case, InboxRecord
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
@@ -27,12 +28,14 @@ from ombuds_shared.events import (
     CASE_SUPPLEMENTED_V1,
     SUBMISSION_CORRECTED_V1,
     SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
     SUBMISSION_WITHDRAWN_V1,
     CaseAmendedV1,
     CaseSupplementedV1,
     CloudEvent,
     SubmissionCorrectedV1,
     SubmissionSupplementedV1,
+    SubmissionSupplementedV2,
     SubmissionWithdrawnV1,
 )
 from ombuds_shared.inbox import claim_event
@@ -63,7 +66,9 @@ async def _case_for(session: AsyncSession, control_number: str) -> Case:
     return case
 
 
-def apply_supplement(session: AsyncSession, case: Case, event: SubmissionSupplementedV1) -> None:
+def apply_supplement(
+    session: AsyncSession, case: Case, event: SubmissionSupplementedV1 | SubmissionSupplementedV2
+) -> None:
     """Keep the added text and files beside the original submission."""
     session.add(
         Supplement(
@@ -208,6 +213,14 @@ class SelfServiceHandler:
                 supplement = SubmissionSupplementedV1.model_validate(event.data)
                 case = await _case_for(uow.session, supplement.control_number)
                 apply_supplement(uow.session, case, supplement)
+            elif event.type == SUBMISSION_SUPPLEMENTED_V2:
+                reply = SubmissionSupplementedV2.model_validate(event.data)
+                case = await _case_for(uow.session, reply.control_number)
+                apply_supplement(uow.session, case, reply)
+                if reply.reply_to_request is not None:
+                    await inforeq.answer(
+                        uow.session, case, reply.reply_to_request, reply.supplement_id
+                    )
             elif event.type == SUBMISSION_CORRECTED_V1:
                 correction = SubmissionCorrectedV1.model_validate(event.data)
                 case = await _case_for(uow.session, correction.control_number)
@@ -228,4 +241,9 @@ class SelfServiceHandler:
             self._signals.notify()
 
 
-HANDLED_TYPES = (SUBMISSION_SUPPLEMENTED_V1, SUBMISSION_CORRECTED_V1, SUBMISSION_WITHDRAWN_V1)
+HANDLED_TYPES = (
+    SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
+    SUBMISSION_CORRECTED_V1,
+    SUBMISSION_WITHDRAWN_V1,
+)

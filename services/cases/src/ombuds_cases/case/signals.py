@@ -20,11 +20,15 @@ from ombuds_cases.models import Case
 from ombuds_cases.retention.starter import follow_lifecycle_signal
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
+    INFORMATION_RECEIVED_SIGNAL,
     REOPEN_CASE_SIGNAL,
+    REQUEST_INFORMATION_SIGNAL,
     WITHDRAW_CASE_SIGNAL,
     CloseCase,
     Contract,
+    InformationReceived,
     ReopenCase,
+    RequestInformation,
     WithdrawCase,
     case_workflow_id,
 )
@@ -46,6 +50,10 @@ SIGNAL_MODELS: dict[str, type[Contract]] = {
     CLOSE_CASE_SIGNAL: CloseCase,
     REOPEN_CASE_SIGNAL: ReopenCase,
     WITHDRAW_CASE_SIGNAL: WithdrawCase,
+    # The running CaseLifecycle may not handle these yet: Temporal buffers a signal that has
+    # no handler (the send still succeeds), so the pending row is marked delivered either way.
+    REQUEST_INFORMATION_SIGNAL: RequestInformation,
+    INFORMATION_RECEIVED_SIGNAL: InformationReceived,
 }
 
 
