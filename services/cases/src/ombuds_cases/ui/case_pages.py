@@ -53,6 +53,7 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "findings": "case.update",
     "disposition": "case.update",
     "status": "case.update",
+    "information-request": "case.update",
     "close": "case.close",
     "reopen": "case.reopen",
     "withdraw": "case.close",
