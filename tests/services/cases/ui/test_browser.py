@@ -140,7 +140,8 @@ async def test_a_supervisor_works_a_case_and_an_auditor_sees_it(
     assert "status awaiting information" in await page.inner_text(".usa-intro")
     requests = await page.inner_text("#information-requests")
     assert "Which lane were you in?" in requests
-    assert "open" in requests
+    # USWDS tags are set in capitals by CSS.
+    assert (await page.inner_text("#information-requests .usa-tag")).lower() == "open"
     await assert_accessible(page)
 
     await page.select_option("#close-disposition", "information_provided")
