@@ -20,6 +20,8 @@ VERIFICATIONS_TOPIC = "ombuds.verifications.v1"
 SUBMISSION_RECEIVED_V1 = "ombuds.submission.received.v1"
 SUBMISSION_RECEIVED_V2 = "ombuds.submission.received.v2"
 SUBMISSION_SUPPLEMENTED_V1 = "ombuds.submission.supplemented.v1"
+# v2 adds `reply_to_request`: the supplement answers a staff request for information.
+SUBMISSION_SUPPLEMENTED_V2 = "ombuds.submission.supplemented.v2"
 SUBMISSION_CORRECTED_V1 = "ombuds.submission.corrected.v1"
 SUBMISSION_WITHDRAWN_V1 = "ombuds.submission.withdrawn.v1"
 VERIFICATION_CODE_ISSUED_V1 = "ombuds.verification.code-issued.v1"
@@ -45,6 +47,7 @@ CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 # An amendment request accepted (552a(d)(2)): names every earlier recipient of the record so
 # each can be told of the correction (552a(c)(4)).
 CASE_RECORD_AMENDED_V1 = "ombuds.case.record-amended.v1"
+CASE_INFORMATION_REQUESTED_V1 = "ombuds.case.information-requested.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
@@ -122,6 +125,17 @@ class SubmissionSupplementedV1(EventBody):
     supplement_id: str
     text: str | None
     attachments: list[str] = []
+    supplemented_at: datetime
+
+
+class SubmissionSupplementedV2(EventBody):
+    """A supplement that may answer a request for information (`reply_to_request`, its id)."""
+
+    control_number: str
+    supplement_id: str
+    text: str | None
+    attachments: list[str] = []
+    reply_to_request: str | None = None
     supplemented_at: datetime
 
 
@@ -247,6 +261,18 @@ class CaseSlaBreachedV1(EventBody):
     key: str
     due_at: datetime
     breached_at: datetime
+
+
+class CaseInformationRequestedV1(EventBody):
+    """Staff asked the submitter a question; `reply_path` is the portal page that answers it
+    (relative: the notifications service puts its portal address in front)."""
+
+    control_number: str
+    request_id: str
+    question: str
+    due_at: datetime
+    reply_path: str
+    requested_at: datetime
 
 
 class CaseReopenedV1(EventBody):

@@ -25,6 +25,7 @@ SAMPLES: dict[str, Any] = {
     "status_url": "https://portal.example/status",
     "question": "Which port of entry was it?",
     "reply_url": "https://portal.example/manage",
+    "due_date": "2026-12-18",
     "status": "assigned",
     "agency": "DHS Office for Civil Rights and Civil Liberties",
     "agency_name": "Federal Bureau of Investigation",

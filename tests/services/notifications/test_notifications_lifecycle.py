@@ -27,6 +27,7 @@ from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import create_session_factory
 from ombuds_shared.events import (
     CASE_CLOSED_V1,
+    CASE_INFORMATION_REQUESTED_V1,
     CASE_REOPENED_V1,
     CASE_STATUS_CHANGED_V1,
     CASE_WITHDRAWN_V1,
@@ -37,6 +38,7 @@ from ombuds_shared.events import (
     SUBMISSION_RECEIVED_V2,
     SUBMISSIONS_TOPIC,
     CaseClosedV1,
+    CaseInformationRequestedV1,
     CaseReopenedV1,
     CaseStatusChangedV1,
     CaseWithdrawnV1,
@@ -85,7 +87,7 @@ async def running(
     settings = Settings(
         database_url=migrated_url,
         smtp_url=f"smtp://127.0.0.1:{sink.port}",
-        reply_url="https://portal.example/manage/{control_number}",
+        portal_url="https://portal.example/",
         run_worker=False,
         platform=infra.isolated_platform(),
     )
@@ -236,7 +238,20 @@ async def test_every_step_sends_its_email_once_in_the_submitters_language(
     steps = [
         status_changed(number, "assigned", "routed"),
         status_changed(number, "triage", "internal move"),
-        status_changed(number, "awaiting_information", "¿En qué puerto ocurrió?"),
+        # The move itself sends nothing: the request's own event carries the question.
+        status_changed(number, "awaiting_information", "information requested"),
+        case_event(
+            CASE_INFORMATION_REQUESTED_V1,
+            CaseInformationRequestedV1(
+                control_number=number,
+                request_id="req-1",
+                question="¿En qué puerto ocurrió?",
+                due_at=datetime(2026, 12, 18, 12, tzinfo=UTC),
+                reply_path=f"/manage/{number}/reply/req-1",
+                requested_at=NOW,
+            ),
+            number,
+        ),
         case_event(REFERRAL_CREATED_V1, referral, number),
         case_event(REFERRAL_CREATED_V1, internal, number),
         closed(number),
@@ -271,7 +286,8 @@ async def test_every_step_sends_its_email_once_in_the_submitters_language(
     by_subject = {str(mail["Subject"]): mail for mail in mails}
     rfi = by_subject[f"Necesitamos más información sobre {number}"]
     assert "¿En qué puerto ocurrió?" in text_of(rfi)
-    assert f"https://portal.example/manage/{number}" in text_of(rfi)
+    assert f"https://portal.example/manage/{number}/reply/req-1" in text_of(rfi)
+    assert "2026-12-18" in text_of(rfi)
     closure = by_subject[f"Su caso {number} está cerrado"]
     assert "Resultado: fundada" in text_of(closure)
     assert "We apologised." in html_of(closure)
@@ -303,7 +319,18 @@ async def test_an_anonymous_submission_gets_nothing(
     app, platform = running
     submission = received(anonymous=True)
     steps = [
-        status_changed(submission.subject, "awaiting_information", "More?"),
+        case_event(
+            CASE_INFORMATION_REQUESTED_V1,
+            CaseInformationRequestedV1(
+                control_number=submission.subject,
+                request_id="req-1",
+                question="More?",
+                due_at=NOW,
+                reply_path="/manage/x/reply/req-1",
+                requested_at=NOW,
+            ),
+            submission.subject,
+        ),
         closed(submission.subject),
     ]
     await publish(platform, submission, *steps)

@@ -150,6 +150,9 @@ class Stack:
 
     def service_env(self, urls: dict[str, str]) -> dict[str, str]:
         config = self.config
+        portal = config.env.get(
+            "INTAKE_PUBLIC_URL", f"http://{config.host}:{config.service_ports['intake']}"
+        )
         env = {
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
@@ -157,9 +160,9 @@ class Stack:
             "NOTIFICATIONS_SMTP_URL": config.smtp_url,
             "INTAKE_ATTACHMENTS_DIR": str(config.data_dir / "attachments"),
             # Emailed self-service links point at the portal as started here.
-            "INTAKE_PUBLIC_URL": config.env.get(
-                "INTAKE_PUBLIC_URL", f"http://{config.host}:{config.service_ports['intake']}"
-            ),
+            "INTAKE_PUBLIC_URL": portal,
+            # A request for information's reply link is a page of that portal too.
+            "NOTIFICATIONS_PORTAL_URL": portal,
         }
         env.update({f"{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
         return env

@@ -1,17 +1,22 @@
 """The staff API of the cases service."""
 
+import csv
+import io
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
 
 from ombuds_cases import repository
-from ombuds_cases.audit.dependencies import AuditDep, shown_fields
+from ombuds_cases.audit.dependencies import CASE_LIST, AuditDep, shown_fields
 from ombuds_cases.case.schemas import Office
 from ombuds_cases.case.status import CaseStatus
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.crypto.dependencies import FieldKeyringDep
+from ombuds_cases.models import Case
 from ombuds_cases.repository import CaseFilter, SortField, SortOrder
 from ombuds_cases.schemas import CaseDetail, CasePage, CaseSummary
 from ombuds_cases.service import CaseNotFoundError
@@ -24,6 +29,7 @@ from ombuds_shared.http import SessionFactoryDep
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 CaseReader = Annotated[StaffActor, Depends(permitted("case.read"))]
+MAX_EXPORT_ROWS = 10_000
 
 
 def canonical_control_number(control_number: str) -> str:
@@ -67,9 +73,17 @@ def _day_after(day: date | None) -> datetime | None:
     return _start_of(day + timedelta(days=1) if day else None)
 
 
-@router.get("/cases", response_model=CasePage)
-async def list_cases(
-    session_factory: SessionFactoryDep,
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters as the actor may apply them; `filters` is None when they ask for
+    another office than their own (which finds nothing)."""
+
+    filters: CaseFilter | None
+    sort: SortField | None
+    order: SortOrder
+
+
+def queue_query(
     actor: CaseReader,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
@@ -87,16 +101,12 @@ async def list_cases(
     ] = None,
     sort: Annotated[SortField | None, Query(description="default: newest case first")] = None,
     order: Annotated[SortOrder, Query()] = "desc",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> CasePage:
-    """Cases filtered, searched and sorted (newest first by default), one page at a time; an
-    office-bound actor sees only their office's cases (asking for another office finds none)."""
+) -> QueueQuery:
     _check_range(received_from, received_to, "received_from", "received_to")
     _check_range(updated_from, updated_to, "updated_from", "updated_to")
     scope = office_filter(actor)
     if scope is not None and office not in (None, scope):
-        return CasePage(items=[], total=0, limit=limit, offset=offset)
+        return QueueQuery(None, sort, order)
     filters = CaseFilter(
         status=status_filter,
         kind=kind,
@@ -112,13 +122,92 @@ async def list_cases(
         now=utcnow(),
         text=q,
     )
+    return QueueQuery(filters, sort, order)
+
+
+QueueQueryDep = Annotated[QueueQuery, Depends(queue_query)]
+
+
+def list_read_id(request: Request) -> str:
+    """What a list read names as its record: the path and query it answered (200 characters)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}"[:200]
+
+
+async def _matching(
+    session_factory: SessionFactoryDep, query: QueueQuery, limit: int, offset: int
+) -> tuple[list[Case], int]:
+    if query.filters is None:
+        return [], 0
     async with session_factory() as session:
-        cases, total = await repository.page(session, filters, limit, offset, sort, order)
+        return await repository.page(session, query.filters, limit, offset, query.sort, query.order)
+
+
+@router.get("/cases", response_model=CasePage)
+async def list_cases(
+    actor: CaseReader,  # first: it names the caller before AuditDep reads who that is
+    query: QueueQueryDep,
+    request: Request,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CasePage:
+    """Cases filtered, searched and sorted (newest first by default), one page at a time; an
+    office-bound actor sees only their office's cases (asking for another office finds none).
+
+    The read is audited once for the page, naming every control number it showed.
+    """
+    cases, total = await _matching(session_factory, query, limit, offset)
+    shown = [case.control_number for case in cases]
+    await audit.record("read", CASE_LIST, list_read_id(request), fields=shown)
     return CasePage(
         items=[CaseSummary.model_validate(case) for case in cases],
         total=total,
         limit=limit,
         offset=offset,
+    )
+
+
+EXPORT_COLUMNS = (
+    "control_number",
+    "kind",
+    "category",
+    "channel",
+    "status",
+    "received_at",
+    "updated_at",
+    "office",
+    "assignee",
+    "priority",
+    "due_at",
+)
+
+
+@router.get("/cases/export", response_class=PlainTextResponse)
+async def export_cases(
+    actor: Annotated[StaffActor, Depends(permitted("case.export"))],
+    query: QueueQueryDep,
+    request: Request,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_EXPORT_ROWS)] = MAX_EXPORT_ROWS,
+) -> PlainTextResponse:
+    """The queue's matching cases as CSV (the summary columns, no narrative or contact);
+    audited as one `export` naming every control number in the file."""
+    cases, _total = await _matching(session_factory, query, limit, 0)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for case in cases:
+        summary = CaseSummary.model_validate(case).model_dump(mode="json")
+        writer.writerow(["" if summary[c] is None else summary[c] for c in EXPORT_COLUMNS])
+    shown = [case.control_number for case in cases]
+    await audit.record("export", CASE_LIST, list_read_id(request), fields=shown)
+    return PlainTextResponse(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
     )
 
 

@@ -12,6 +12,7 @@ from ombuds_cases.case.schemas import (
     SourcePointerView,
     SupplementView,
 )
+from ombuds_cases.inforeq.schemas import InformationRequestView
 
 
 class StatusChangeView(BaseModel):
@@ -73,6 +74,8 @@ class CaseDetail(CaseSummary):
     # What the submitter added and corrected through self-service, beside the original.
     supplements: list[SupplementView]
     amendments: list[AmendmentView]
+    # Questions put to the submitter, oldest first, each with its answer once it came.
+    information_requests: list[InformationRequestView] = []
 
 
 class CasePage(BaseModel):

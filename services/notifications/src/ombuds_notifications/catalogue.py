@@ -39,9 +39,10 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec(ACKNOWLEDGEMENT, "a submission was received", *_SUBMITTER, "kind", "status_url"),
         _spec(
             REQUEST_FOR_INFORMATION,
-            "staff need more information (status awaiting_information)",
+            "staff need more information: the question, its due date and the reply link",
             *_SUBMITTER,
             "question",
+            "due_date",
             "reply_url",
         ),
         _spec(STATUS_UPDATE, "the case was first assigned to an office", *_SUBMITTER, "status"),

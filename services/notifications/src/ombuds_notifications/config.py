@@ -21,9 +21,9 @@ class Settings(BaseSettings):
     # Where the acknowledgement sends people to check their status; without it the text
     # names the portal without a link.
     status_url: str | None = None
-    # Where a request for information sends the submitter to reply (the portal's self-service
-    # page, which the cases service's requests point to); without it the text names the portal.
-    reply_url: str | None = None
+    # The public portal's address: a request for information's reply link is this followed by
+    # the request's `reply_path`; without it the text names the portal without a link.
+    portal_url: str | None = None
     # A lifecycle email the SMTP server keeps failing (not a refusal) is retried by the consumer
     # for this long after its first attempt, then recorded as failed and announced.
     send_retry_seconds: float = Field(3600.0, ge=0)

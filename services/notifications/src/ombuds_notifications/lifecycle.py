@@ -5,7 +5,7 @@ Consumed from Kafka (`SUBMISSIONS_TOPIC` for the contact copy, `CASES_TOPIC` and
 
 | event | message | step key (one message per key) |
 | --- | --- | --- |
-| `case.status-changed` to `awaiting_information` | request_for_information | each request |
+| `case.information-requested` | request_for_information, with the reply link | each request |
 | `case.status-changed` to `assigned`, the first time | status_update | once per case |
 | `referral.created` to a DHS component or outside agency | referral | each referral |
 | `case.closed` | closure (disposition and resolution) | each closure |
@@ -60,6 +60,7 @@ from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, Smtp
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
     CASE_CLOSED_V1,
+    CASE_INFORMATION_REQUESTED_V1,
     CASE_REOPENED_V1,
     CASE_STATUS_CHANGED_V1,
     CASE_WITHDRAWN_V1,
@@ -67,6 +68,7 @@ from ombuds_shared.events import (
     SUBMISSION_RECEIVED_V1,
     SUBMISSION_RECEIVED_V2,
     CaseClosedV1,
+    CaseInformationRequestedV1,
     CaseReopenedV1,
     CaseStatusChangedV1,
     CaseWithdrawnV1,
@@ -83,6 +85,7 @@ SUBMISSION_EVENTS = frozenset({SUBMISSION_RECEIVED_V1, SUBMISSION_RECEIVED_V2})
 STEP_EVENTS = frozenset(
     {
         CASE_CLOSED_V1,
+        CASE_INFORMATION_REQUESTED_V1,
         CASE_REOPENED_V1,
         CASE_STATUS_CHANGED_V1,
         CASE_WITHDRAWN_V1,
@@ -103,7 +106,7 @@ REDIRECTED_TO_DHS_TRIP = "redirected_to_dhs_trip"
 _REPLAY_LOCK_STRIPES = 64
 
 
-def step_for(event: CloudEvent, reply_url: str | None) -> LifecycleStep | None:
+def step_for(event: CloudEvent, portal_url: str | None) -> LifecycleStep | None:
     """The message an event calls for, or None if it deserves none."""
     if event.type == CASE_CLOSED_V1:
         closed = CaseClosedV1.model_validate(event.data)
@@ -121,19 +124,23 @@ def step_for(event: CloudEvent, reply_url: str | None) -> LifecycleStep | None:
             REOPENING, f"reopening:{reopened.reopened_at.isoformat()}", {"reason": reopened.reason}
         )
     if event.type == CASE_STATUS_CHANGED_V1:
+        # A move to awaiting_information comes with its own information-requested event.
         changed = CaseStatusChangedV1.model_validate(event.data)
-        if changed.to_status == "awaiting_information":
-            url = (
-                reply_url.replace("{control_number}", changed.control_number) if reply_url else None
-            )
-            return LifecycleStep(
-                REQUEST_FOR_INFORMATION,
-                f"request-for-information:{changed.changed_at.isoformat()}",
-                {"question": changed.reason, "reply_url": url},
-            )
         if changed.to_status == "assigned":
             return LifecycleStep(STATUS_UPDATE, "status-update:assigned", {"status": "assigned"})
         return None
+    if event.type == CASE_INFORMATION_REQUESTED_V1:
+        asked = CaseInformationRequestedV1.model_validate(event.data)
+        url = portal_url.rstrip("/") + asked.reply_path if portal_url else None
+        return LifecycleStep(
+            REQUEST_FOR_INFORMATION,
+            f"request-for-information:{asked.request_id}",
+            {
+                "question": asked.question,
+                "reply_url": url,
+                "due_date": asked.due_at.date().isoformat(),
+            },
+        )
     if event.type == REFERRAL_CREATED_V1:
         referral = ReferralCreatedV1.model_validate(event.data)
         if referral.recipient_kind not in EXTERNAL_RECIPIENT_KINDS:
@@ -177,7 +184,7 @@ class LifecycleMessenger:
             return
         if await self._already_applied(event):
             return
-        step = step_for(event, self._settings.reply_url)
+        step = step_for(event, self._settings.portal_url)
         if step is not None and step.template == CLOSURE and await self._redirected(event):
             # A redirection closes the case too; its own message already told the submitter
             # where to go, and a second "your case is closed" would only confuse.

@@ -1,5 +1,6 @@
 """The cases endpoints in one table: path, the roles that may use it, the success status."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ TRIAGERS = frozenset({R.INTAKE_SPECIALIST, R.SUPERVISOR})
 WORKERS = frozenset({R.CASE_OFFICER, R.SUPERVISOR})
 SUPERVISORS = frozenset({R.SUPERVISOR})
 AUDITORS = frozenset({R.PRIVACY_OFFICER, R.SECURITY_OFFICER})
+REVEALERS = frozenset({R.CASE_OFFICER, R.SUPERVISOR, R.PRIVACY_OFFICER})
+EXPORTERS = frozenset({R.SUPERVISOR, R.RECORDS_OFFICER, R.PRIVACY_OFFICER})
 
 Body = Callable[[str], dict[str, Any]]  # given another Field Operations case's number
 
@@ -38,6 +41,15 @@ CLOSED = (("close", {"reason": "answered", "disposition": "information_provided"
 
 ENDPOINTS: dict[str, Endpoint] = {
     "list": Endpoint("GET", "/api/v1/cases", READERS, 200),
+    "export": Endpoint("GET", "/api/v1/cases/export", EXPORTERS, 200),
+    "saved views": Endpoint("GET", "/api/v1/views", READERS, 200),
+    "save a view": Endpoint(
+        "POST",
+        "/api/v1/views",
+        READERS,
+        201,
+        lambda _: {"name": f"view {uuid.uuid4().hex}", "query": {"status": "assigned"}},
+    ),
     "read": Endpoint("GET", "/api/v1/cases/{n}", READERS, 200),
     "timeline": Endpoint("GET", "/api/v1/cases/{n}/timeline", READERS, 200),
     # The test app has no Temporal: a permitted reader gets the 503 "levels unknown".
@@ -86,6 +98,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         WORKERS,
         200,
         lambda _: {"status": "awaiting_information", "reason": "asked for the receipt"},
+    ),
+    "information request": Endpoint(
+        "POST",
+        "/api/v1/cases/{n}/information-requests",
+        WORKERS,
+        201,
+        lambda _: {"question": "Which lane were you in?"},
+    ),
+    "reveal": Endpoint(
+        "POST",
+        "/api/v1/cases/{n}/reveal",
+        REVEALERS,
+        200,
+        lambda _: {"fields": ["identity.date_of_birth"]},
     ),
     "close": Endpoint(
         "POST",

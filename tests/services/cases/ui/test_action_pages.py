@@ -12,9 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ombuds_cases import repository
 from ombuds_cases.audit.models import AuditRecord
 from ombuds_cases.case import queries
+from ombuds_cases.case.selfservice import SelfServiceHandler
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.schemas import CaseDetail
 from ombuds_cases.staff.policy import Office, Role
+from ombuds_shared.events import (
+    SUBMISSION_SUPPLEMENTED_V2,
+    SubmissionSupplementedV2,
+    make_event,
+)
 from support.portal import read_page
 
 from ..conftest import OpenCase
@@ -216,3 +222,61 @@ async def test_a_role_without_the_permission_or_outside_the_office_is_refused(
     detail = await detail_of(session_factory, number)
     assert detail.office == "trade"
     assert detail.notes == []
+
+
+async def test_the_case_page_shows_the_open_request_then_the_answer(
+    signed_in: SignIn,
+    seed_staff: SeedStaff,
+    open_case: OpenCase,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    number = await open_case()
+    client = await signed_in(await seed_staff(Role.SUPERVISOR))
+    # A case still in intake is not asked anything: it is triaged or assigned first.
+    assert "/actions/information-request" not in (await client.get(f"/staff/cases/{number}")).text
+    await act(client, number, "assign", {"office": "trade"})
+    assert "/actions/information-request" in (await client.get(f"/staff/cases/{number}")).text
+    bad = await act(client, number, "information-request", {"due_in_business_days": "0"})
+    assert bad.status_code == 422
+    assert read_page(bad.text).summary_links == [
+        "#information-request-question",
+        "#information-request-due-in-business-days",
+    ]
+    asked = await act(
+        client,
+        number,
+        "information-request",
+        {"question": "Which lane?", "due_in_business_days": "5"},
+    )
+    assert asked.status_code == 303
+    assert asked.headers["location"].startswith(f"/staff/cases/{number}?done=information-request")
+    page = (await client.get(f"/staff/cases/{number}")).text
+    detail = await detail_of(session_factory, number)
+    [request] = detail.information_requests
+    assert "Which lane?" in page
+    assert f"due {request.due_at.strftime('%Y-%m-%d')}" in page
+    assert ">open<" in page
+    # While the case awaits the answer, no second request can be sent.
+    assert "/actions/information-request" not in page
+
+    handler = SelfServiceHandler(session_factory, signals=None)
+    await handler(
+        make_event(
+            "ombuds/intake",
+            SUBMISSION_SUPPLEMENTED_V2,
+            SubmissionSupplementedV2(
+                control_number=number,
+                supplement_id="s" * 32,
+                text="Lane 4, about noon.",
+                attachments=["att-1"],
+                reply_to_request=request.request_id,
+                supplemented_at=request.asked_at,
+            ),
+            number,
+        )
+    )
+    page = (await client.get(f"/staff/cases/{number}")).text
+    assert "answer</h3>" in page
+    assert "Lane 4, about noon." in page
+    assert ">open<" not in page
+    assert (await detail_of(session_factory, number)).status == "assigned"

@@ -134,6 +134,16 @@ async def test_a_supervisor_works_a_case_and_an_auditor_sees_it(
     await submit(page, "assign")
     assert "status assigned" in await page.inner_text(".usa-intro")
 
+    await page.fill("#information-request-question", "Which lane were you in?")
+    await page.fill("#information-request-due-in-business-days", "10")
+    await submit(page, "information-request")
+    assert "status awaiting information" in await page.inner_text(".usa-intro")
+    requests = await page.inner_text("#information-requests")
+    assert "Which lane were you in?" in requests
+    # USWDS tags are set in capitals by CSS.
+    assert (await page.inner_text("#information-requests .usa-tag")).lower() == "open"
+    await assert_accessible(page)
+
     await page.select_option("#close-disposition", "information_provided")
     await page.fill("#close-reason", "Explained the wait times.")
     await submit(page, "close")

@@ -21,6 +21,7 @@ from ombuds_intake.portal.self_service import COOKIE
 from ombuds_intake.self_service.models import Amendment, Supplement
 from ombuds_shared.db import create_session_factory
 from ombuds_shared.events import (
+    SUBMISSION_SUPPLEMENTED_V2,
     SUBMISSION_WITHDRAWN_V1,
     VERIFICATION_CODE_ISSUED_V1,
     CloudEvent,
@@ -350,3 +351,72 @@ async def test_status_page_counts_additions_without_showing_them(
     assert "Additions you made: 1" in response.text
     assert "Corrections you made" not in response.text
     assert "Secret detail." not in response.text
+
+
+async def test_a_reply_link_goes_through_the_code_and_sends_a_v2_supplement(
+    portal: httpx.AsyncClient,
+) -> None:
+    number, email = await submit(portal)
+    request_id = uuid.uuid4().hex
+    reply_url = f"/manage/{number}/reply/{request_id}"
+
+    # The link alone shows nothing: it remembers where it was going and asks for the code.
+    opened = await portal.get(reply_url)
+    assert opened.status_code == 303
+    assert opened.headers["location"].startswith(f"/manage?lang=en&control_number={number}")
+    remembered = opened.headers["set-cookie"]
+    assert "ombuds_reply=" in remembered
+    assert "HttpOnly" in remembered
+    response = await ask_for_code(portal, number, email)
+    event = await last_code_event(portal, number)
+    assert event is not None
+    form = await page(portal, response.headers["location"])
+    confirmed = await post(
+        portal, "/manage/code", form, {"control_number": number, "code": event["code"]}
+    )
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == f"{reply_url}?lang=en"
+
+    shown = await portal.get(reply_url)
+    assert "Answer our request for information" in shown.text
+    form = read_page(shown.text)
+    empty = await post(portal, reply_url, form, {"text": ""})
+    assert empty.status_code == 422
+    assert read_page(empty.text).summary_links == ["#f-supplement-text"]
+    sent = await portal.post(
+        reply_url,
+        data={**read_page(empty.text).hidden(), "text": "It was lane 4."},
+        files={"file": ("ticket.pdf", sample_files.pdf(), "application/pdf")},
+    )
+    assert sent.status_code == 303, sent.text
+    case = await portal.get(sent.headers["location"])
+    assert "Your answer was sent." in case.text
+
+    async with sessions(portal)() as session:
+        [row] = list(
+            await session.scalars(select(Supplement).where(Supplement.control_number == number))
+        )
+        outbox = await session.scalar(
+            select(OutboxRecord).where(
+                OutboxRecord.message_key == number,
+                OutboxRecord.event_type == SUBMISSION_SUPPLEMENTED_V2,
+            )
+        )
+    assert row.reply_to_request == request_id
+    assert outbox is not None
+    data = CloudEvent.model_validate_json(outbox.payload).data
+    assert data["reply_to_request"] == request_id
+    assert data["text"] == "It was lane 4."
+    assert data["attachments"] == row.attachments
+    assert len(row.attachments) == 1
+
+
+async def test_a_reply_link_with_a_malformed_request_id_goes_nowhere(
+    portal: httpx.AsyncClient,
+) -> None:
+    number, _email = await signed_in(portal)
+    response = await portal.get(f"/manage/{number}/reply/not-an-id")
+    assert response.status_code == 303
+    assert "ombuds_reply" not in response.headers.get("set-cookie", "")
+    posted = await portal.post(f"/manage/{number}/reply/not-an-id", data={"text": "x"})
+    assert posted.status_code == 303

@@ -25,6 +25,7 @@ from ombuds_shared.db import create_session_factory, utcnow
 from ombuds_shared.events import (
     SUBMISSION_CORRECTED_V1,
     SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
     SUBMISSION_WITHDRAWN_V1,
     SUBMISSIONS_TOPIC,
     VERIFICATION_CODE_ISSUED_V1,
@@ -282,6 +283,30 @@ async def test_supplement_with_text_and_a_file(intake: httpx.AsyncClient) -> Non
     [summary] = status.json()["supplements"]
     assert summary["attachment_count"] == 1
     assert "4471" not in status.text
+
+
+async def test_a_supplement_answering_a_request_is_a_v2_event(intake: httpx.AsyncClient) -> None:
+    number = await submit(intake)
+    headers = await token_for(intake, number)
+    request_id = uuid.uuid4().hex
+    bad = await intake.post(
+        f"/api/v1/submissions/{number}/supplements",
+        json={"text": "Lane 4.", "reply_to_request": "../etc"},
+        headers=headers,
+    )
+    assert {(e["field"], e["rule"]) for e in errors(bad)} == {
+        ("reply_to_request", "string_pattern_mismatch")
+    }
+    response = await intake.post(
+        f"/api/v1/submissions/{number}/supplements",
+        json={"text": "Lane 4.", "reply_to_request": request_id},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["reply_to_request"] == request_id
+    [(_, event)] = await events(intake, number, SUBMISSION_SUPPLEMENTED_V2)
+    assert event.data["reply_to_request"] == request_id
+    assert await events(intake, number, SUBMISSION_SUPPLEMENTED_V1) == []
 
 
 async def test_empty_supplement_is_refused(intake: httpx.AsyncClient) -> None:

@@ -14,6 +14,9 @@ from ombuds_cases.audit.writer import AuditUnavailableError, AuditWriter
 
 Action = Literal["read", "create", "update", "delete", "reveal", "export", "search"]
 Outcome = Literal["success", "denied", "not_found", "error"]
+# A list read or export: one record per page or file, its `fields` the control numbers shown
+# (the audit search by record id finds these too).
+CASE_LIST = "case_list"
 
 ACTION_BY_METHOD: Mapping[str, Action] = {
     "GET": "read",
@@ -135,7 +138,9 @@ def request_audit(request: Request) -> RequestAudit:
 AuditDep = Annotated[RequestAudit, Depends(request_audit)]
 
 
-async def record_denied(request: Request, actor: Actor = UNIDENTIFIED) -> None:
+async def record_denied(
+    request: Request, actor: Actor = UNIDENTIFIED, action: Action | None = None
+) -> None:
     """Audit a refused request: by whom when known, what was tried and from where.
 
     An app run without its lifespan (some unit tests) has no writer and records nothing.
@@ -146,7 +151,7 @@ async def record_denied(request: Request, actor: Actor = UNIDENTIFIED) -> None:
     control_number = request.path_params.get("control_number")
     audit = RequestAudit(writer, actor, client_address(request))
     await audit.record(
-        ACTION_BY_METHOD.get(request.method, "read"),
+        action or ACTION_BY_METHOD.get(request.method, "read"),
         "case" if control_number is not None else "endpoint",
         str(control_number)[:200] if control_number is not None else request.url.path[:200],
         outcome="denied",

@@ -10,9 +10,9 @@ to the same head could never both commit: the loser would fail instead of forkin
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import cast as typing_cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import ColumnElement, String, Table, and_, cast, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases.audit.chain import (
@@ -26,7 +26,7 @@ from ombuds_cases.audit.models import AuditCheckpoint, AuditRecord
 from ombuds_cases.audit.signing import CheckpointSigner
 from ombuds_shared.db import utcnow
 
-AUDIT_RECORDS = cast(Table, AuditRecord.__table__)
+AUDIT_RECORDS = typing_cast(Table, AuditRecord.__table__)
 
 # pg_advisory_xact_lock key for "the audit chain" (any constant no other code uses).
 CHAIN_LOCK_KEY = 0x0A0D17C4A1
@@ -153,21 +153,36 @@ class AuditFilter:
     until: datetime | None = None
 
 
+# Audit record types whose `fields` list the control numbers a list read or export showed.
+LIST_RECORD_TYPES = ("case_list",)
+
+
+def _names_record(record_id: str) -> ColumnElement[bool]:
+    """The record itself, or a list read or export that showed it (its number, quoted, in the
+    JSON list of fields: a whole element, never part of a longer one)."""
+    listed = cast(AuditRecord.fields, String).contains(f'"{record_id}"', autoescape=True)
+    return or_(
+        AuditRecord.record_id == record_id,
+        and_(AuditRecord.record_type.in_(LIST_RECORD_TYPES), listed),
+    )
+
+
 async def search(
     session: AsyncSession, criteria: AuditFilter, limit: int, offset: int
 ) -> tuple[list[AuditRecord], int]:
     """Records matching every given criterion, newest first, and how many match in all."""
-    conditions = [
+    conditions: list[ColumnElement[bool]] = [
         column == value
         for column, value in (
             (AuditRecord.actor, criteria.actor),
-            (AuditRecord.record_id, criteria.record_id),
             (AuditRecord.record_type, criteria.record_type),
             (AuditRecord.action, criteria.action),
             (AuditRecord.outcome, criteria.outcome),
         )
         if value is not None
     ]
+    if criteria.record_id is not None:
+        conditions.append(_names_record(criteria.record_id))
     if criteria.since is not None:
         conditions.append(AuditRecord.occurred_at >= criteria.since)
     if criteria.until is not None:

@@ -11,6 +11,8 @@ from ombuds_cases.case.actions import direct_step, load, set_disposition_on
 from ombuds_cases.case.signals import queue_signal
 from ombuds_cases.case.status import IllegalTransitionError, check_transition
 from ombuds_cases.disclosures.service import keep_accounting_for_life_of_record
+from ombuds_cases.inforeq.config import information_request_settings
+from ombuds_cases.inforeq.service import AWAITING, ask_loaded
 from ombuds_cases.models import Case
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
@@ -42,8 +44,16 @@ async def change_status(
     session: AsyncSession, control_number: str, request: schemas.ChangeStatus, actor: str
 ) -> Case:
     """Move the case between working statuses (triage, assigned, referred, ...); the workflow
-    is told, for its service-level clocks."""
+    is told, for its service-level clocks.
+
+    Awaiting information means a question was put to the submitter: the reason is the
+    question, asked as a request for information with the default deadline.
+    """
     case = await load(session, control_number)
+    if request.status == AWAITING:
+        due_days = information_request_settings().due_days
+        ask_loaded(session, case, request.reason, due_days, actor)
+        return case
     timeline.move(session, case, request.status, request.reason, direct_step(), actor)
     queue_signal(
         session,

@@ -7,21 +7,13 @@ is audited with action `reveal` and the fields asked for: success, denied or not
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
-from ombuds_cases.audit.dependencies import (
-    UNIDENTIFIED,
-    Actor,
-    Outcome,
-    RequestAudit,
-    audit_writer,
-    client_address,
-)
+from ombuds_cases.audit.dependencies import AuditDep, Outcome
 from ombuds_cases.case.records import Amendment
 from ombuds_cases.crypto.dependencies import FieldKeyringDep
 from ombuds_cases.crypto.identity import (
@@ -33,13 +25,13 @@ from ombuds_cases.crypto.identity import (
 from ombuds_cases.crypto.keyring import FieldDecryptError
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.models import Case
-from ombuds_cases.router import ControlNumberPath, canonical_control_number
+from ombuds_cases.router import ControlNumberPath, canonical_control_number, out_of_scope
 from ombuds_cases.service import CaseNotFoundError
-from ombuds_cases.staff.auth import authorize, bearer, current_staff, require, signed_in
+from ombuds_cases.staff.auth import permitted
+from ombuds_cases.staff.policy import StaffActor, can
 from ombuds_shared.http import ServiceError, SessionFactoryDep
 
 REVEAL = "case.reveal_identity"
-may_reveal = require(REVEAL)
 
 router = APIRouter(prefix="/api/v1/cases/{control_number}", tags=["case actions"])
 
@@ -82,7 +74,7 @@ class RevealedFields(BaseModel):
     values: dict[str, Any]
 
 
-async def _clear_values(
+async def clear_values(
     session: AsyncSession, case: Case, cipher: CaseCipher | None, fields: list[str]
 ) -> dict[str, Any]:
     """Each field's clear value; None for a value not given or an amendment not of this case."""
@@ -109,48 +101,36 @@ async def _clear_values(
     return values
 
 
-def _audit(request: Request, actor: Actor) -> RequestAudit:
-    # The staff sign-in may name the actor on the request; otherwise the session's account.
-    named: Actor = getattr(request.state, "actor", actor)
-    return RequestAudit(audit_writer(request), named, client_address(request))
+Revealer = Annotated[StaffActor, Depends(permitted(REVEAL, audit_action="reveal"))]
 
 
 @router.post("/reveal", response_model=RevealedFields)
 async def reveal(
     control_number: ControlNumberPath,
+    actor: Revealer,  # first: it names the caller to the audit (and audits a refusal)
     body: RevealRequest,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session_factory: SessionFactoryDep,
+    audit: AuditDep,
     keyring: FieldKeyringDep,
 ) -> RevealedFields:
-    """The clear values of masked identity fields, for roles that may reveal them."""
+    """The clear values of masked identity fields, for roles that may reveal them; a case
+    outside the caller's office answers 404 like a missing one."""
     canonical = canonical_control_number(control_number)
-    audit = _audit(request, UNIDENTIFIED)
 
     async def record(outcome: Outcome) -> None:
         await audit.record("reveal", "case", canonical, body.fields, outcome=outcome)
 
-    try:
-        actor = await current_staff(await signed_in(request, credentials))
-        audit = _audit(request, Actor(actor.email, actor.role.value))
-        await may_reveal(actor)
-    except (HTTPException, ServiceError):
-        await record("denied")
-        raise
     async with session_factory() as session:
         case = await repository.by_control_number(session, canonical)
         if case is None:
             await record("not_found")
             raise CaseNotFoundError(canonical)
-        try:
-            authorize(actor, REVEAL, case.office)
-        except ServiceError:
+        if not can(actor, REVEAL, case.office):
             await record("denied")
-            raise
+            raise out_of_scope(canonical)
         try:
             cipher = await cipher_for(session, keyring, canonical)
-            values = await _clear_values(session, case, cipher, body.fields)
+            values = await clear_values(session, case, cipher, body.fields)
         except FieldDecryptError as error:
             await record("error")
             raise IdentityDestroyedError(

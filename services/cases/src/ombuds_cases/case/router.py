@@ -19,6 +19,8 @@ from ombuds_cases.case import actions, closure, queries, schemas
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.crypto.dependencies import field_keyring
+from ombuds_cases.inforeq import service as inforeq
+from ombuds_cases.inforeq.schemas import RequestInformationBody
 from ombuds_cases.router import ControlNumberPath, canonical_control_number, out_of_scope
 from ombuds_cases.schemas import CaseDetail
 from ombuds_cases.service import CaseNotFoundError
@@ -269,6 +271,30 @@ async def change_status(
         "case.update",
         control_number,
         closure.change_status,
+        body,
+    )
+
+
+@router.post(
+    "/information-requests", response_model=CaseDetail, status_code=status.HTTP_201_CREATED
+)
+async def request_information(
+    control_number: ControlNumberPath,
+    actor: Updater,  # first: it names the caller to the audit
+    body: RequestInformationBody,
+    request: Request,
+    session_factory: SessionFactoryDep,
+    audit: AuditDep,
+) -> CaseDetail:
+    """Ask the submitter a question (emailed with a reply link); the case awaits the answer."""
+    return await _apply(
+        request,
+        session_factory,
+        audit,
+        actor,
+        "case.update",
+        control_number,
+        inforeq.request_information,
         body,
     )
 

@@ -21,6 +21,7 @@ from ombuds_cases.crypto.config import default_keyring
 from ombuds_cases.crypto.identity import is_sensitive, seal_value
 from ombuds_cases.crypto.keyring import FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
+from ombuds_cases.inforeq import service as inforeq
 from ombuds_cases.models import Case, InboxRecord
 from ombuds_cases.privacy.config import default_blind_key
 from ombuds_cases.privacy.indexer import index_correction
@@ -30,12 +31,14 @@ from ombuds_shared.events import (
     CASE_SUPPLEMENTED_V1,
     SUBMISSION_CORRECTED_V1,
     SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
     SUBMISSION_WITHDRAWN_V1,
     CaseAmendedV1,
     CaseSupplementedV1,
     CloudEvent,
     SubmissionCorrectedV1,
     SubmissionSupplementedV1,
+    SubmissionSupplementedV2,
     SubmissionWithdrawnV1,
 )
 from ombuds_shared.inbox import claim_event
@@ -74,7 +77,9 @@ class _ArchivedCase(Exception):
     """A late event for a purged case: applying it would bring personal data back."""
 
 
-def apply_supplement(session: AsyncSession, case: Case, event: SubmissionSupplementedV1) -> None:
+def apply_supplement(
+    session: AsyncSession, case: Case, event: SubmissionSupplementedV1 | SubmissionSupplementedV2
+) -> None:
     """Keep the added text and files beside the original submission."""
     session.add(
         Supplement(
@@ -232,6 +237,12 @@ class SelfServiceHandler:
             supplement = SubmissionSupplementedV1.model_validate(event.data)
             case = await _case_for(session, supplement.control_number)
             apply_supplement(session, case, supplement)
+        elif event.type == SUBMISSION_SUPPLEMENTED_V2:
+            reply = SubmissionSupplementedV2.model_validate(event.data)
+            case = await _case_for(session, reply.control_number)
+            apply_supplement(session, case, reply)
+            if reply.reply_to_request is not None:
+                await inforeq.answer(session, case, reply.reply_to_request, reply.supplement_id)
         elif event.type == SUBMISSION_CORRECTED_V1:
             correction = SubmissionCorrectedV1.model_validate(event.data)
             case = await _case_for(session, correction.control_number)
@@ -248,4 +259,9 @@ class SelfServiceHandler:
             apply_withdrawal(session, case, withdrawal)
 
 
-HANDLED_TYPES = (SUBMISSION_SUPPLEMENTED_V1, SUBMISSION_CORRECTED_V1, SUBMISSION_WITHDRAWN_V1)
+HANDLED_TYPES = (
+    SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
+    SUBMISSION_CORRECTED_V1,
+    SUBMISSION_WITHDRAWN_V1,
+)

@@ -15,6 +15,7 @@ from ombuds_cases.crypto.config import default_keyring
 from ombuds_cases.crypto.identity import masked_details, masked_value
 from ombuds_cases.crypto.keyring import FieldDecryptError, FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
+from ombuds_cases.inforeq.service import requests_of
 from ombuds_cases.models import Case
 from ombuds_cases.schemas import CaseDetail, ContactView, StatusChangeView
 from ombuds_cases.service import CaseNotFoundError
@@ -85,6 +86,7 @@ async def case_detail(
             )
             for a in records.amendments
         ],
+        information_requests=await requests_of(session, case.id),
     )
 
 

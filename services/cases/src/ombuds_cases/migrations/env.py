@@ -2,6 +2,7 @@ from alembic import context
 
 import ombuds_cases.case.records
 import ombuds_cases.disclosures.models
+import ombuds_cases.inforeq.models
 import ombuds_cases.privacy.models
 import ombuds_cases.queue.models
 import ombuds_cases.retention.archive_record

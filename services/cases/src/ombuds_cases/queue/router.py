@@ -1,17 +1,21 @@
-"""`/api/v1/views`: a staff member's saved queue views."""
+"""`/api/v1/views`: a staff member's saved queue views (needs `case.read`, like the queue;
+a refusal is audited as `denied`)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from ombuds_cases.queue import views
 from ombuds_cases.queue.schemas import CreateView, SavedViewList, SavedViewOut
-from ombuds_cases.staff.auth import CurrentStaff
+from ombuds_cases.staff.auth import permitted
+from ombuds_cases.staff.policy import StaffActor
 from ombuds_shared.http import SessionFactoryDep
 
 router = APIRouter(prefix="/api/v1/views", tags=["saved views"])
 
 ViewId = Annotated[int, Path(ge=1)]
+# A view is a saved queue query: only those who may read the queue keep them.
+CurrentStaff = Annotated[StaffActor, Depends(permitted("case.read"))]
 
 
 @router.post("", response_model=SavedViewOut, status_code=status.HTTP_201_CREATED)

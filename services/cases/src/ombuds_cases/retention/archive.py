@@ -29,6 +29,7 @@ from ombuds_cases.case.records import (
 )
 from ombuds_cases.crypto.keys import shred
 from ombuds_cases.disclosures.models import Disclosure
+from ombuds_cases.inforeq.models import InformationRequest
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_cases.privacy.models import PersonIndexEntry
 from ombuds_cases.retention.archive_record import CaseArchive
@@ -133,6 +134,10 @@ async def _purge(session: AsyncSession, case: Case) -> dict[str, int]:
         "outbox": await _delete(session, OutboxRecord, OutboxRecord.message_key == number),
         "pending_signals": await _delete(
             session, PendingSignal, PendingSignal.control_number == number
+        ),
+        # The questions put to the submitter may quote them; the answers went with supplements.
+        "information_requests": await _delete(
+            session, InformationRequest, InformationRequest.case_id == case.id
         ),
         # A blind-index digest still finds the person: it goes with the rest.
         "person_index": await _delete(

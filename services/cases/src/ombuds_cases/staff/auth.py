@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ombuds_cases.audit.dependencies import DEVELOPMENT_STAFF, UNIDENTIFIED, Actor, record_denied
+from ombuds_cases.audit.dependencies import (
+    DEVELOPMENT_STAFF,
+    UNIDENTIFIED,
+    Action,
+    Actor,
+    record_denied,
+)
 from ombuds_cases.staff import repository
 from ombuds_cases.staff.credentials import token_hash
 from ombuds_cases.staff.errors import ForbiddenError
@@ -112,9 +118,11 @@ def audit_actor(actor: StaffActor) -> Actor:
     return Actor(actor.email, actor.role.value)
 
 
-async def _refused_audited(request: Request, actor: StaffActor | None) -> None:
+async def _refused_audited(
+    request: Request, actor: StaffActor | None, action: Action | None = None
+) -> None:
     """Record a refused request as `denied`, naming the caller when they are known."""
-    await record_denied(request, audit_actor(actor) if actor is not None else UNIDENTIFIED)
+    await record_denied(request, audit_actor(actor) if actor is not None else UNIDENTIFIED, action)
 
 
 def require(permission: str) -> Callable[[StaffActor], Awaitable[StaffActor]]:
@@ -134,9 +142,12 @@ def require(permission: str) -> Callable[[StaffActor], Awaitable[StaffActor]]:
     return dependency
 
 
-def permitted(permission: str) -> Callable[..., Awaitable[StaffActor]]:
+def permitted(
+    permission: str, audit_action: Action | None = None
+) -> Callable[..., Awaitable[StaffActor]]:
     """`require(permission)` for the JSON API, audited: it names the caller to the audit trail
-    (`request.state.actor`) and records every refusal (401 or 403) as `denied`.
+    (`request.state.actor`) and records every refusal (401 or 403) as `denied` (under
+    `audit_action`, else the action the HTTP method implies).
 
     Put it before `AuditDep` in an endpoint's parameters, so the audit names the caller.
     """
@@ -153,7 +164,7 @@ def permitted(permission: str) -> Callable[..., Awaitable[StaffActor]]:
             actor = signed.actor
             await allowed(await current_staff(signed))
         except (HTTPException, ServiceError):
-            await _refused_audited(request, actor)
+            await _refused_audited(request, actor, audit_action)
             raise
         request.state.actor = audit_actor(actor)
         return actor

@@ -14,6 +14,8 @@ from ombuds_cases import repository
 from ombuds_cases.audit.dependencies import request_audit
 from ombuds_cases.case import actions, closure, schemas
 from ombuds_cases.case.signals import SignalSender
+from ombuds_cases.inforeq import service as inforeq
+from ombuds_cases.inforeq.schemas import RequestInformationBody
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import StaffActor
@@ -56,6 +58,11 @@ ACTION_FORMS: dict[str, ActionForm] = {
     ),
     "disposition": ActionForm(schemas.SetDisposition, actions.set_disposition, ("disposition",)),
     "status": ActionForm(schemas.ChangeStatus, closure.change_status, ("status", "reason")),
+    "information-request": ActionForm(
+        RequestInformationBody,
+        inforeq.request_information,
+        ("question", "due_in_business_days"),
+    ),
     "close": ActionForm(schemas.CloseCaseRequest, closure.close, ("reason", "disposition")),
     "reopen": ActionForm(schemas.ReopenCaseRequest, closure.reopen, ("reason",)),
     "withdraw": ActionForm(schemas.WithdrawCaseRequest, closure.withdraw, ("reason",)),

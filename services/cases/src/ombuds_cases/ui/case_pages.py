@@ -13,13 +13,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases import repository
-from ombuds_cases.audit.dependencies import request_audit, shown_fields
+from ombuds_cases.audit.dependencies import CASE_LIST, request_audit, shown_fields
 from ombuds_cases.case import queries, schemas
 from ombuds_cases.case.deliveries import MESSAGE_FAILED
 from ombuds_cases.case.status import STATUSES, CaseStatus
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.models import Case
 from ombuds_cases.repository import CaseFilter
+from ombuds_cases.router import list_read_id
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_cases.sla.levels import query_service_levels
 from ombuds_cases.staff.auth import authorize
@@ -55,6 +56,7 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "findings": "case.update",
     "disposition": "case.update",
     "status": "case.update",
+    "information-request": "case.update",
     "close": "case.close",
     "reopen": "case.reopen",
     "withdraw": "case.close",
@@ -132,6 +134,9 @@ async def queue(request: Request, actor: CaseReader) -> HTMLResponse:
             cases, total = await _sorted_page(
                 session, filters, SORTS[query.sort][1], PAGE_SIZE, (page - 1) * PAGE_SIZE
             )
+        # One record for the page, naming every case it showed (as the API's list does).
+        shown = [case.control_number for case in cases]
+        await request_audit(request).record("read", CASE_LIST, list_read_id(request), shown)
     kept = {key: value for key, value in raw.items() if key != "page"}
     return render(
         request,
@@ -206,8 +211,10 @@ async def case_page(
     errors: Iterable[FieldError] = (),
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    revealed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """Render one case for the actor, auditing the read (and any refusal) first."""
+    """Render one case for the actor, auditing the read (and any refusal) first; `revealed`
+    holds identity values the actor just revealed (shown in place of their masks)."""
     audit = request_audit(request)
     canonical = canonical_or_refuse(control_number)
     async with session_factory_of(request)() as session:
@@ -240,6 +247,9 @@ async def case_page(
             "levels": levels,
             "values": values or {},
             "done": request.query_params.get("done"),
+            "revealed": revealed or {},
+            "may_reveal": can(actor, "case.reveal_identity", detail.office)
+            and _has_masked(detail.details),
             "allowed": {
                 action
                 for action, permission in ACTION_PERMISSIONS.items()
@@ -259,6 +269,13 @@ async def case_page(
         actor=actor,
         errors=errors,
         status_code=status_code,
+    )
+
+
+def _has_masked(details: dict[str, Any]) -> bool:
+    identity = details.get("identity")
+    return isinstance(identity, dict) and any(
+        isinstance(value, dict) and value.get("masked") for value in identity.values()
     )
 
 

@@ -538,6 +538,19 @@ STRINGS: dict[str, dict[Language, str]] = {
     },
     "back_to_case": {"en": "Back to your submission", "es": "Volver a su envío"},
     "supplement_title": {"en": "Add information or files", "es": "Agregar información o archivos"},
+    "reply_title": {
+        "en": "Answer our request for information",
+        "es": "Responda a nuestra solicitud de información",
+    },
+    "reply_intro": {
+        "en": "Answer the question in our email, and attach a file if it helps. "
+        "Your answer goes to the staff member handling your case.",
+        "es": "Responda a la pregunta de nuestro correo y adjunte un archivo si ayuda. "
+        "Su respuesta llega al funcionario que lleva su caso.",
+    },
+    "reply_text": {"en": "Your answer", "es": "Su respuesta"},
+    "reply_send": {"en": "Send my answer", "es": "Enviar mi respuesta"},
+    "done_reply": {"en": "Your answer was sent.", "es": "Se envió su respuesta."},
     "supplement_intro": {
         "en": "Add more details, a file, or both. What you sent before stays as it is.",
         "es": "Agregue más detalles, un archivo o ambos. Lo que envió antes se mantiene igual.",

@@ -5,6 +5,7 @@ Control is proven by a signed, HttpOnly cookie holding the same one-hour token t
 gives (bound to one control number); every post also carries the CSRF token and bot check.
 """
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -46,7 +47,10 @@ FIELD_ID = "f-correct-field"
 VALUE_ID = "f-correct-value"
 REASON_ID = "f-reason"
 CONFIRM_ID = "f-withdraw-confirm"
-DONE = ("supplement", "correct", "withdraw")
+DONE = ("supplement", "reply", "correct", "withdraw")
+# Where the person was going when a request's reply link sent them to prove control first.
+REPLY_COOKIE = "ombuds_reply"
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _secret(request: Request) -> str:
@@ -71,8 +75,14 @@ def _start_url(lang: str, control_number: str = "") -> str:
 
 
 def _signed_in(request: Request, control_number: str) -> RedirectResponse:
-    """Send the browser to the submission's page holding its self-service cookie."""
-    response = _redirect(f"/manage/{control_number}?lang={language(request)}")
+    """Send the browser to the submission's page holding its self-service cookie (or to the
+    reply page the person came from, when they came from a request's link)."""
+    page = f"/manage/{control_number}"
+    pending_number, _, pending_request = request.cookies.get(REPLY_COOKIE, "").partition(":")
+    if pending_number == control_number and _request_id(pending_request):
+        page = _reply_path(control_number, pending_request)
+    response = _redirect(f"{page}?lang={language(request)}")
+    response.delete_cookie(REPLY_COOKIE, path=COOKIE_PATH)
     response.set_cookie(
         COOKIE,
         issue_token(_secret(request), control_number),
@@ -358,9 +368,11 @@ def _action_page(
     control_number: str,
     context: dict[str, Any],
     errors: list[fields.FieldError] | None = None,
+    path: str | None = None,
 ) -> HTMLResponse:
     lang = language(request)
     action = template.removeprefix("manage_").removesuffix(".html")
+    path = path or f"/manage/{control_number}/{action}"
     return _render(
         request,
         template,
@@ -368,13 +380,13 @@ def _action_page(
             "control_number": control_number,
             "errors": errors or [],
             "error_for": _error_for(errors or []),
-            "action": f"/manage/{control_number}/{action}?lang={lang}",
+            "action": f"{path}?lang={lang}",
             "back_url": f"/manage/{control_number}?lang={lang}",
             "reason_id": REASON_ID,
             **context,
         },
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
-        switch=(f"/manage/{control_number}/{action}", {}),
+        switch=(path, {}),
         tokens=issue_form(request),
     )
 
@@ -404,10 +416,14 @@ def _supplement_page(
     control_number: str,
     text: str = "",
     errors: list[fields.FieldError] | None = None,
+    reply_to: str | None = None,
 ) -> HTMLResponse:
     context = {"text": text, "text_id": TEXT_ID, "file_id": FILE_ID}
     context["max_length"] = str(MAX_SUPPLEMENT_LENGTH)
-    return _action_page(request, "manage_supplement.html", control_number, context, errors)
+    if reply_to is None:
+        return _action_page(request, "manage_supplement.html", control_number, context, errors)
+    path = _reply_path(control_number, reply_to)
+    return _action_page(request, "manage_reply.html", control_number, context, errors, path)
 
 
 @router.get("/manage/{control_number}/supplement", response_class=HTMLResponse)
@@ -423,6 +439,11 @@ async def supplement_send(request: Request, control_number: str) -> Response:
     canonical = _controlled(request, control_number)
     if canonical is None:
         return _redirect(_start_url(language(request), _canonical(control_number) or ""))
+    return await _send_supplement(request, canonical, None)
+
+
+async def _send_supplement(request: Request, canonical: str, reply_to: str | None) -> Response:
+    """Store the text and file of a supplement (or of a reply to a request for information)."""
     form = await _verified(request)
     if isinstance(form, HTMLResponse):
         return form
@@ -446,7 +467,7 @@ async def supplement_send(request: Request, control_number: str) -> Response:
         else:
             attachment_ids = stored
     if errors:
-        return _supplement_page(request, canonical, text, errors)
+        return _supplement_page(request, canonical, text, errors, reply_to)
     try:
         await service.supplement(
             session_factory_of(request),
@@ -454,10 +475,63 @@ async def supplement_send(request: Request, control_number: str) -> Response:
             text or None,
             attachment_ids,
             request.app.state.attachment_limits,
+            reply_to_request=reply_to,
         )
     except service.SubmissionFinishedError:
         return _finished(request, canonical)
-    return _done(request, canonical, "supplement")
+    return _done(request, canonical, "reply" if reply_to else "supplement")
+
+
+# Reply to a request for information ---------------------------------------------------------
+#
+# The emailed link names the case and the request; it proves nothing by itself (a forwarded
+# email must not let anyone answer). Without the self-service cookie the page remembers where
+# it was going in a short HttpOnly cookie and sends the person through the same one-time code
+# as `/manage`; once the code is accepted they land back on the reply page.
+
+
+def _reply_path(control_number: str, request_id: str) -> str:
+    return f"/manage/{control_number}/reply/{request_id}"
+
+
+def _request_id(text: str) -> str | None:
+    return text if REQUEST_ID.fullmatch(text) else None
+
+
+def _to_verification(request: Request, control_number: str, request_id: str) -> Response:
+    canonical = _canonical(control_number)
+    response = _redirect(_start_url(language(request), canonical or ""))
+    if canonical is not None:
+        response.set_cookie(
+            REPLY_COOKIE,
+            f"{canonical}:{request_id}",
+            max_age=TOKEN_MAX_AGE_SECONDS,
+            path=COOKIE_PATH,
+            secure=form_protection(request).settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+@router.get("/manage/{control_number}/reply/{request_id}", response_class=HTMLResponse)
+async def reply_form(request: Request, control_number: str, request_id: str) -> Response:
+    reply_to = _request_id(request_id)
+    if reply_to is None:
+        return _redirect(_start_url(language(request), _canonical(control_number) or ""))
+    canonical = _controlled(request, control_number)
+    if canonical is None:
+        return _to_verification(request, control_number, reply_to)
+    return _supplement_page(request, canonical, reply_to=reply_to)
+
+
+@router.post("/manage/{control_number}/reply/{request_id}", response_class=HTMLResponse)
+async def reply_send(request: Request, control_number: str, request_id: str) -> Response:
+    reply_to = _request_id(request_id)
+    canonical = _controlled(request, control_number)
+    if reply_to is None or canonical is None:
+        return _redirect(_start_url(language(request), _canonical(control_number) or ""))
+    return await _send_supplement(request, canonical, reply_to)
 
 
 # Correct

@@ -36,6 +36,8 @@ class Supplement(Base):
     control_number: Mapped[str] = mapped_column(String(32), index=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     attachments: Mapped[list[str]] = mapped_column(JSON)
+    # The staff request for information this answers (its id), if it answers one.
+    reply_to_request: Mapped[str | None] = mapped_column(String(32), nullable=True)
     supplemented_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -144,6 +144,7 @@ async def add_supplement(
         body.text,
         list(body.attachments),
         request.app.state.attachment_limits,
+        reply_to_request=body.reply_to_request,
     )
     request.app.state.relay.notify()
     return SupplementView.model_validate(row, from_attributes=True)

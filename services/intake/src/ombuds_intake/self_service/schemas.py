@@ -35,6 +35,8 @@ class SupplementRequest(_Request):
         | None
     ) = None
     attachments: list[AttachmentId] = Field(default_factory=list, max_length=20)
+    # The id of the staff request for information this answers (from the emailed reply link).
+    reply_to_request: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
 
 
 class CorrectionRequest(_Request):
@@ -64,6 +66,7 @@ class SupplementView(BaseModel):
     supplement_id: str
     text: str | None
     attachments: list[str]
+    reply_to_request: str | None = None
     supplemented_at: datetime
 
 

@@ -32,10 +32,13 @@ from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.events import (
     SUBMISSION_CORRECTED_V1,
     SUBMISSION_SUPPLEMENTED_V1,
+    SUBMISSION_SUPPLEMENTED_V2,
     SUBMISSION_WITHDRAWN_V1,
     SUBMISSIONS_TOPIC,
+    EventBody,
     SubmissionCorrectedV1,
     SubmissionSupplementedV1,
+    SubmissionSupplementedV2,
     SubmissionWithdrawnV1,
     make_event,
 )
@@ -273,14 +276,35 @@ def _validated_value(field_path: str, field: FieldDefinition, value: Any) -> Any
 # Actions ------------------------------------------------------------------------------------
 
 
+def _supplemented_event(row: Supplement) -> tuple[str, EventBody]:
+    if row.reply_to_request is None:
+        return SUBMISSION_SUPPLEMENTED_V1, SubmissionSupplementedV1(
+            control_number=row.control_number,
+            supplement_id=row.supplement_id,
+            text=row.text,
+            attachments=row.attachments,
+            supplemented_at=row.supplemented_at,
+        )
+    return SUBMISSION_SUPPLEMENTED_V2, SubmissionSupplementedV2(
+        control_number=row.control_number,
+        supplement_id=row.supplement_id,
+        text=row.text,
+        attachments=row.attachments,
+        reply_to_request=row.reply_to_request,
+        supplemented_at=row.supplemented_at,
+    )
+
+
 async def supplement(
     session_factory: async_sessionmaker[AsyncSession],
     control_number: str,
     text: str | None,
     attachment_ids: list[str],
     limits: AttachmentLimits,
+    reply_to_request: str | None = None,
 ) -> Supplement:
-    """Add text and/or uploaded files to the submission, with its `supplemented` event."""
+    """Add text and/or uploaded files to the submission, with its `supplemented` event
+    (v2, naming the request, when it answers a request for information)."""
     if not text and not attachment_ids:
         raise field_error(
             "text", "text_or_attachments_required", "add some text or at least one attachment"
@@ -294,17 +318,11 @@ async def supplement(
             control_number=control_number,
             text=text,
             attachments=list(attachment_ids),
+            reply_to_request=reply_to_request,
             supplemented_at=utcnow(),
         )
         uow.session.add(row)
-        body = SubmissionSupplementedV1(
-            control_number=control_number,
-            supplement_id=row.supplement_id,
-            text=text,
-            attachments=row.attachments,
-            supplemented_at=row.supplemented_at,
-        )
-        event = make_event(EVENT_SOURCE, SUBMISSION_SUPPLEMENTED_V1, body, control_number)
+        event = make_event(EVENT_SOURCE, *_supplemented_event(row), control_number)
         add_to_outbox(uow.session, OutboxRecord, SUBMISSIONS_TOPIC, event)
         await uow.commit()
     return row
