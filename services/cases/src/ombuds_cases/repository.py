@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ombuds_cases.case.status import STATUSES
 from ombuds_cases.models import Case, StatusChange
 from ombuds_cases.queue.due import not_overdue_condition, overdue_condition
-from ombuds_cases.queue.search import matching_case_ids
+from ombuds_cases.queue.search import text_matches
 
 
 async def by_control_number(
@@ -83,7 +83,7 @@ class CaseFilter:
             condition = overdue_condition if self.overdue else not_overdue_condition
             query = query.where(condition(self.now))
         if self.text is not None:
-            query = query.where(Case.id.in_(matching_case_ids(self.text, dialect)))
+            query = query.where(text_matches(self.text, dialect))
         return query
 
 
