@@ -113,10 +113,11 @@ async def list_cases(
         text=q,
     )
     async with session_factory() as session:
-        cases, total = await repository.page(session, filters, limit, offset, sort, order)
+        cases, total, capped = await repository.page(session, filters, limit, offset, sort, order)
     return CasePage(
         items=[CaseSummary.model_validate(case) for case in cases],
         total=total,
+        total_capped=capped,
         limit=limit,
         offset=offset,
     )
