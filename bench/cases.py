@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,6 +30,8 @@ from sqlalchemy.engine import make_url
 from bench.load import percentile
 from ombuds_cases.case.schemas import Office
 from ombuds_cases.case.status import STATUSES
+from ombuds_cases.crypto.config import default_keyring
+from ombuds_cases.crypto.keyring import DATA_KEY_BYTES
 from ombuds_cases.migrate import MIGRATIONS
 from ombuds_cases.queue.due import due_at_for
 from ombuds_devstack.processes import free_port
@@ -40,7 +43,7 @@ POSTGRES = os.environ.get(
     "OMBUDS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TARGET_P95_MS = 200.0
-OFFICES: tuple[str, ...] = get_args(Office)
+OFFICES: tuple[str, ...] = tuple(office.value for office in Office)
 KINDS = ("complaint",) * 6 + ("question",) * 2 + ("compliment", "tip", "comment")
 CHANNELS = ("web",) * 6 + ("phone", "phone", "mail", "fax", "comment_card")
 CATEGORIES = ("general", "travel", "trade", "trusted_traveler", "misconduct", "privacy")
@@ -141,6 +144,18 @@ CASE_COLUMNS = [
 ]  # fmt: skip
 
 
+def data_keys(numbers: list[str]) -> list[tuple[Any, ...]]:
+    """A wrapped data key per case, as opening gives one: without it the service would seal
+    every loaded case at start-up (crypto/backfill.py) and the case page would find no key."""
+    keyring, now = default_keyring(), datetime.now(UTC)
+    keys = []
+    for number in numbers:
+        key_id = secrets.token_hex(8)
+        master_key_id, wrapped = keyring.wrap(os.urandom(DATA_KEY_BYTES), number, key_id)
+        keys.append((number, key_id, master_key_id, wrapped, now))
+    return keys
+
+
 async def load_cases(url: str, count: int) -> list[str]:
     """COPY `count` cases, a status row each and notes on a third; returns the numbers."""
     rng = random.Random(4)
@@ -149,6 +164,11 @@ async def load_cases(url: str, count: int) -> list[str]:
         rows = case_rows(count, rng)
         await connection.copy_records_to_table("cases", records=rows, columns=CASE_COLUMNS)
         ids = await connection.fetch("SELECT id, status, received_at FROM cases")
+        await connection.copy_records_to_table(
+            "case_data_keys",
+            records=data_keys([row[0] for row in rows]),
+            columns=["control_number", "key_id", "master_key_id", "wrapped_key", "created_at"],
+        )
         await connection.copy_records_to_table(
             "status_changes",
             records=[

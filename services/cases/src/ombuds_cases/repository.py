@@ -6,12 +6,12 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from ombuds_cases.case.status import STATUSES
 from ombuds_cases.models import Case, StatusChange
 from ombuds_cases.queue.due import not_overdue_condition, overdue_condition
-from ombuds_cases.queue.search import matching_case_ids
+from ombuds_cases.queue.search import text_matches
 
 
 async def by_control_number(
@@ -83,7 +83,7 @@ class CaseFilter:
             condition = overdue_condition if self.overdue else not_overdue_condition
             query = query.where(condition(self.now))
         if self.text is not None:
-            query = query.where(Case.id.in_(matching_case_ids(self.text, dialect)))
+            query = query.where(text_matches(self.text, dialect))
         return query
 
 
@@ -114,6 +114,17 @@ def ordering(sort: SortField | None, order: SortOrder) -> list[ColumnElement[Any
     return [key.asc() if order == "asc" else key.desc(), Case.id.desc()]
 
 
+# A full-text search counts at most this many matches: an exact count of a common word reads
+# every matching row (a GIN index answers no count by itself), while the page itself stops
+# after its rows. The API says when the total is capped (`CasePage.total_capped`).
+SEARCH_COUNT_LIMIT = 1000
+# What a queue row shows (schemas.CaseSummary): the narrative, details and the rest stay unread.
+_SUMMARY_COLUMNS = (
+    Case.control_number, Case.kind, Case.category, Case.channel, Case.status, Case.anonymous,
+    Case.received_at, Case.updated_at, Case.office, Case.assignee, Case.priority, Case.due_at,
+)  # fmt: skip
+
+
 async def page(
     session: AsyncSession,
     filters: CaseFilter,
@@ -121,8 +132,19 @@ async def page(
     offset: int,
     sort: SortField | None = None,
     order: SortOrder = "desc",
-) -> tuple[list[Case], int]:
+) -> tuple[list[Case], int, bool]:
+    """One page of the queue, the total, and whether that total is capped (a lower bound)."""
     query = filters.apply(select(Case), session.get_bind().dialect.name)
-    rows = await session.scalars(query.order_by(*ordering(sort, order)).limit(limit).offset(offset))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    return list(rows.all()), int(total or 0)
+    rows = await session.scalars(
+        query.options(load_only(*_SUMMARY_COLUMNS))
+        .order_by(*ordering(sort, order))
+        .limit(limit)
+        .offset(offset)
+    )
+    counted = query.with_only_columns(Case.id)
+    if filters.text is not None:
+        counted = counted.limit(SEARCH_COUNT_LIMIT + 1)
+    total = int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    if filters.text is not None and total > SEARCH_COUNT_LIMIT:
+        return list(rows.all()), SEARCH_COUNT_LIMIT, True
+    return list(rows.all()), total, False

@@ -136,9 +136,9 @@ def list_read_id(request: Request) -> str:
 
 async def _matching(
     session_factory: SessionFactoryDep, query: QueueQuery, limit: int, offset: int
-) -> tuple[list[Case], int]:
+) -> tuple[list[Case], int, bool]:
     if query.filters is None:
-        return [], 0
+        return [], 0, False
     async with session_factory() as session:
         return await repository.page(session, query.filters, limit, offset, query.sort, query.order)
 
@@ -158,12 +158,13 @@ async def list_cases(
 
     The read is audited once for the page, naming every control number it showed.
     """
-    cases, total = await _matching(session_factory, query, limit, offset)
+    cases, total, capped = await _matching(session_factory, query, limit, offset)
     shown = [case.control_number for case in cases]
     await audit.record("read", CASE_LIST, list_read_id(request), fields=shown)
     return CasePage(
         items=[CaseSummary.model_validate(case) for case in cases],
         total=total,
+        total_capped=capped,
         limit=limit,
         offset=offset,
     )
@@ -195,7 +196,7 @@ async def export_cases(
 ) -> PlainTextResponse:
     """The queue's matching cases as CSV (the summary columns, no narrative or contact);
     audited as one `export` naming every control number in the file."""
-    cases, _total = await _matching(session_factory, query, limit, 0)
+    cases, _total, _capped = await _matching(session_factory, query, limit, 0)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

@@ -81,5 +81,8 @@ class CaseDetail(CaseSummary):
 class CasePage(BaseModel):
     items: list[CaseSummary]
     total: int
+    # True when `total` is a floor, not a count: a full-text search counts at most 1,000
+    # matches (repository.SEARCH_COUNT_LIMIT) and says "1,000 or more".
+    total_capped: bool = False
     limit: int
     offset: int

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ombuds_cases import repository
 from ombuds_cases.models import Case
 from ombuds_cases.queue.due import due_at_for
 
@@ -175,6 +176,28 @@ async def test_searches_narratives_and_notes(
     assert await numbers(client, q=f"{marker} hours") == ([in_narrative], 1)
     assert await numbers(client, q=f"{marker} caller") == ([in_note], 1)
     assert await numbers(client, q=f"{marker} unheardofword") == ([], 0)
+
+
+async def test_a_search_counts_up_to_its_limit_and_says_when_capped(
+    client: httpx.AsyncClient,
+    open_case: OpenCase,
+    category: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(repository, "SEARCH_COUNT_LIMIT", 2)
+    marker = f"zq{uuid.uuid4().hex[:8]}"
+    found = [await open_case(category=category, **narrative(f"Seen {marker}.")) for _ in range(3)]
+
+    response = await client.get("/api/v1/cases", params={"q": marker, "limit": 5})
+    page = response.json()
+    assert [item["control_number"] for item in page["items"]] == found[::-1]
+    assert (page["total"], page["total_capped"]) == (2, True)
+    # Filters without a search are never capped; at or under the limit the count is exact.
+    response = await client.get("/api/v1/cases", params={"category": category})
+    assert (response.json()["total"], response.json()["total_capped"]) == (3, False)
+    monkeypatch.setattr(repository, "SEARCH_COUNT_LIMIT", 3)
+    response = await client.get("/api/v1/cases", params={"q": marker})
+    assert (response.json()["total"], response.json()["total_capped"]) == (3, False)
 
 
 async def test_search_is_case_insensitive(client: httpx.AsyncClient, open_case: OpenCase) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ombuds_cases.models import Base, Case, full_text_index
+from ombuds_cases.models import Base, Case
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 
 
@@ -31,8 +31,6 @@ class TimelineEntry(Base):
 
 class Note(Base):
     __tablename__ = "case_notes"
-    __table_args__ = (full_text_index("ix_case_notes_text_fts", "text"),)
-
     id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     stage: Mapped[str] = mapped_column(String(32))
