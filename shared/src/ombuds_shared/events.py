@@ -41,6 +41,9 @@ CASE_WITHDRAWN_V1 = "ombuds.case.withdrawn.v1"
 CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
+# Staff referred the case from the staff workspace (issue 5); the referrals service creates
+# the referral (with `referral_id` as its id) and starts its workflow.
+CASE_REFERRAL_REQUESTED_V1 = "ombuds.case.referral-requested.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 
@@ -278,6 +281,20 @@ class CaseAmendedV1(EventBody):
     amended_at: datetime
 
 
+class CaseReferralRequestedV1(EventBody):
+    """Refer the case to a directory entry; the id is chosen here so that a redelivery, or a
+    retry of the consumer, creates one referral."""
+
+    control_number: str
+    referral_id: str
+    recipient_id: str
+    # Form DHS-191: why the record is shared, and what it is.
+    purpose: str
+    nature: str
+    requested_by: str
+    requested_at: datetime
+
+
 class NotificationSentV1(EventBody):
     control_number: str
     message_id: str
@@ -317,6 +334,9 @@ REFERRAL_RESPONDED_V1 = "ombuds.referral.responded.v1"
 REFERRAL_DISPOSITION_RECEIVED_V1 = "ombuds.referral.disposition-received.v1"
 REFERRAL_RECALLED_V1 = "ombuds.referral.recalled.v1"
 REFERRAL_OUTBOUND_V1 = "ombuds.referral.outbound.v1"
+# A referral asked for by `case.referral-requested` that could not be made (no such enabled
+# directory entry): the case goes back to work.
+REFERRAL_REFUSED_V1 = "ombuds.referral.refused.v1"
 
 
 class DisclosureV1(EventBody):
@@ -377,6 +397,10 @@ class ReferralDispositionReceivedV1(ReferralEventV1):
 
 
 class ReferralRecalledV1(ReferralEventV1):
+    reason: str
+
+
+class ReferralRefusedV1(ReferralEventV1):
     reason: str
 
 

@@ -22,6 +22,9 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
+from ombuds_cases.referrals.consumer import HANDLED_TYPES as FOLLOWED_REFERRAL_TYPES
+from ombuds_cases.referrals.consumer import ReferralEventHandler
+from ombuds_cases.referrals.router import router as referrals_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.ui.install import install_staff_ui
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 SUBMISSION_RECEIVED_V2: opener,
                 **dict.fromkeys(HANDLED_TYPES, self_service),
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
+                **dict.fromkeys(FOLLOWED_REFERRAL_TYPES, ReferralEventHandler(session_factory)),
             },
         )
         app.state.engine = engine
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saved_views_router)
     app.include_router(disclosures_router)
     app.include_router(redirect_router)
+    app.include_router(referrals_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

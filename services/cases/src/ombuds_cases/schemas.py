@@ -12,6 +12,7 @@ from ombuds_cases.case.schemas import (
     SourcePointerView,
     SupplementView,
 )
+from ombuds_cases.referrals.schemas import CaseReferralView
 
 
 class StatusChangeView(BaseModel):
@@ -71,6 +72,8 @@ class CaseDetail(CaseSummary):
     # What the submitter added and corrected through self-service, beside the original.
     supplements: list[SupplementView]
     amendments: list[AmendmentView]
+    # Where the case was referred and what the recipient has said (issue 5).
+    referrals: list[CaseReferralView] = []
 
 
 class CasePage(BaseModel):

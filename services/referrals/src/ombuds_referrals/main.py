@@ -12,14 +12,17 @@ from ombuds_referrals.config import Settings
 from ombuds_referrals.directory.router import router as directory_router
 from ombuds_referrals.models import OutboxRecord
 from ombuds_referrals.referral.agency_router import router as agency_router
+from ombuds_referrals.referral.requests import HANDLED_TYPES as REQUEST_TYPES
+from ombuds_referrals.referral.requests import ReferralRequestHandler
 from ombuds_referrals.referral.router import router as referral_router
 from ombuds_referrals.referral.starter import PendingStarts
 from ombuds_referrals.routing.router import admin_router as routing_admin_router
 from ombuds_referrals.routing.router import router as routing_router
 from ombuds_referrals.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
-from ombuds_shared.events import REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
+from ombuds_shared.events import CASES_TOPIC, REFERRALS_OUTBOUND_TOPIC, REFERRALS_TOPIC
 from ombuds_shared.http import HealthCheck, add_health_route, install_common
+from ombuds_shared.inbox import EventConsumer
 from ombuds_shared.outbox import OutboxRelay
 from ombuds_shared.tasks import running
 from ombuds_shared.telemetry import setup_tracing
@@ -43,6 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.platform,
             (REFERRALS_TOPIC, REFERRALS_OUTBOUND_TOPIC),
         )
+        # Referrals asked for from the case page (the cases service's outbox).
+        consumer = EventConsumer(
+            settings.platform,
+            group_id="ombuds-referrals",
+            topics=(CASES_TOPIC,),
+            handlers=dict.fromkeys(
+                REQUEST_TYPES, ReferralRequestHandler(session_factory, temporal)
+            ),
+        )
+        app.state.consumer = consumer
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.temporal = temporal
@@ -53,7 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client = await temporal.wait()
             await build_worker(client, activities).run()
 
-        loops = [temporal.run(), relay.run(), PendingStarts(session_factory, temporal).run()]
+        loops = [
+            temporal.run(),
+            relay.run(),
+            consumer.run(),
+            PendingStarts(session_factory, temporal).run(),
+        ]
         if settings.run_worker:
             loops.append(run_worker())
         async with running(*loops):
@@ -79,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await database_is_up(app.state.engine)
 
         async def broker() -> bool:
-            return bool(app.state.relay.connected)
+            return bool(app.state.relay.connected and app.state.consumer.connected)
 
         return {"database": database, "broker": broker, "temporal": app.state.temporal.is_healthy}
 
