@@ -12,6 +12,21 @@ RecipientId = Annotated[
 Form191Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)
 ]
+# The referrals service's seeded directory (its migration 0002), for the case page's form: the
+# cases service cannot read the directory, and an id it does not know comes back refused.
+SEEDED_RECIPIENTS: tuple[tuple[str, str], ...] = (
+    ("field-operations", "CBP Office of Field Operations"),
+    ("border-patrol", "U.S. Border Patrol"),
+    ("trade", "CBP Office of Trade"),
+    ("professional-responsibility", "CBP Office of Professional Responsibility"),
+    ("privacy", "CBP Privacy and Diversity Office"),
+    ("crcl", "DHS Office for Civil Rights and Civil Liberties"),
+    ("oig", "DHS Office of Inspector General"),
+    ("ice-hsi-tip-line", "ICE Homeland Security Investigations Tip Line"),
+    ("dhs-trip", "DHS Traveler Redress Inquiry Program (DHS TRIP)"),
+    ("state", "U.S. Department of State (outside DHS)"),
+    ("fbi", "Federal Bureau of Investigation (outside DHS)"),
+)
 DEFAULT_NATURE = "the case record: the submission's narrative and the submitter's contact details"
 
 
