@@ -53,8 +53,9 @@ async def in_parallel(
 async def retrying(
     call: Callable[[], Awaitable[httpx.Response]], ok: Callable[[httpx.Response], bool]
 ) -> httpx.Response:
-    """Call until `ok` (the thing is not there yet: an event still on its way)."""
-    deadline = time.monotonic() + 300
+    """Call until `ok` (the thing is not there yet: an event still on its way behind a
+    thousand others on a busy machine)."""
+    deadline = time.monotonic() + 1800
     while True:
         response = await call()
         if ok(response):
