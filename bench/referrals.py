@@ -219,7 +219,7 @@ async def main() -> None:
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(60)
-    await drop_databases(database)
+        await drop_databases(database)
 
     count = args.count
     print()
