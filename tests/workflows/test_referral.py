@@ -24,6 +24,7 @@ from temporalio.worker import Replayer, Worker
 
 from ombuds_shared.contracts import (
     DELIVER_REFERRAL_ACTIVITY,
+    NOTIFICATIONS_TASK_QUEUE,
     RECALL_REFERRAL_SIGNAL,
     RECORD_REFERRAL_STEP_ACTIVITY,
     REFERRAL_ACKNOWLEDGED_SIGNAL,
@@ -32,16 +33,19 @@ from ombuds_shared.contracts import (
     REFERRAL_SNAPSHOT_ACTIVITY,
     REFERRAL_STATE_QUERY,
     REFERRALS_TASK_QUEUE,
+    SEND_REFERRAL_EMAIL_ACTIVITY,
     DeliverReferral,
     DeliveryResult,
     RecallReferral,
     RecordReferralStep,
     ReferralAcknowledged,
     ReferralDispositionReceived,
+    ReferralEmailResult,
     ReferralInput,
     ReferralResponded,
     ReferralSnapshot,
     ReferralState,
+    SendReferralEmail,
 )
 from ombuds_workflows.referral import Referral
 
@@ -69,6 +73,7 @@ class FakeReferrals:
     acknowledged: bool = False
     responded: bool = False
     refuse_webhook: bool = False
+    emails: list[SendReferralEmail] = field(default_factory=list)
 
     def snapshot(self, recorded: bool = False) -> ReferralSnapshot:
         return ReferralSnapshot(
@@ -86,6 +91,13 @@ class FakeReferrals:
         if self.refuse_webhook and request.channel == "webhook":
             raise ApplicationError("410 Gone", type="WebhookRefused", non_retryable=True)
         return DeliveryResult(channel=request.channel, already_delivered=False)
+
+    @activity.defn(name=SEND_REFERRAL_EMAIL_ACTIVITY)
+    async def send_email(self, request: SendReferralEmail) -> ReferralEmailResult:
+        # The notifications service keeps one message per key; so does this fake.
+        sent = any(e.idempotency_key == request.idempotency_key for e in self.emails)
+        self.emails.append(request)
+        return ReferralEmailResult(message_id=request.idempotency_key, already_sent=sent)
 
     @activity.defn(name=RECORD_REFERRAL_STEP_ACTIVITY)
     async def record_step(self, request: RecordReferralStep) -> ReferralSnapshot:
@@ -152,6 +164,7 @@ async def run_referral(
             task_queue=REFERRALS_TASK_QUEUE,
             activities=[fakes.deliver, fakes.record_step, fakes.read],
         ),
+        Worker(client, task_queue=NOTIFICATIONS_TASK_QUEUE, activities=[fakes.send_email]),
     ):
         handle = await client.start_workflow(
             Referral.run,
@@ -319,7 +332,74 @@ async def test_a_refused_webhook_does_not_stop_the_referral(env: WorkflowEnviron
     assert result.status == "disposition_received"
 
 
-@pytest.mark.parametrize("name", ["acknowledged", "never", "recalled"])
+async def test_the_email_channel_sends_each_delivery_once_and_records_it(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeReferrals()
+    start = datetime(2031, 3, 3, tzinfo=UTC) + NOON  # Monday; 2 business days: Wednesday
+    request = referral_input().model_copy(
+        update={
+            "recipient_name": "DHS Office for Civil Rights and Civil Liberties",
+            "recipient_email": "crcl@dhs.example.gov",
+            "purpose": "investigation",
+            "nature": "complaint",
+        }
+    )
+
+    async def scenario(handle: WorkflowHandle[Referral, ReferralState]) -> None:
+        await env.sleep(timedelta(days=2, hours=1))
+        await until(lambda: len(fakes.steps) == 1)
+        await handle.signal(REFERRAL_ACKNOWLEDGED_SIGNAL, ReferralAcknowledged(at=start))
+        await answer(handle, start)
+
+    result = await run_referral(env, fakes, request, start, scenario, "email")
+    assert [(e.action, e.recipient_email) for e in fakes.emails] == [
+        ("referral", "crcl@dhs.example.gov"),
+        ("reminder-acknowledgement-1", "crcl@dhs.example.gov"),
+    ]
+    assert fakes.emails[0].idempotency_key == f"{result.referral_id}:referral:email"
+    assert minute(fakes.emails[1].deadline) == datetime(2031, 3, 7, 15, tzinfo=UTC)
+    # Each email is then recorded by the referrals service like the other channels.
+    assert sorted((d.channel, d.action) for d in fakes.deliveries) == [
+        ("email", "referral"),
+        ("email", "reminder-acknowledgement-1"),
+        ("kafka", "referral"),
+        ("kafka", "reminder-acknowledgement-1"),
+        ("webhook", "referral"),
+        ("webhook", "reminder-acknowledgement-1"),
+    ]
+    assert result.failed_channels == []
+
+
+async def test_an_acknowledgement_after_the_escalation_moves_on_to_the_response(
+    env: WorkflowEnvironment,
+) -> None:
+    fakes = FakeReferrals()
+    start = datetime(2031, 12, 23, tzinfo=UTC) + NOON  # Tuesday before Christmas
+
+    async def scenario(handle: WorkflowHandle[Referral, ReferralState]) -> None:
+        await env.sleep(timedelta(days=16))
+        await until(lambda: len(fakes.steps) == 3)
+        await handle.signal(REFERRAL_ACKNOWLEDGED_SIGNAL, ReferralAcknowledged(at=start))
+        deadline = time.monotonic() + 20
+        while (await handle.query(Referral.state)).status != "acknowledged":
+            assert time.monotonic() < deadline, "the acknowledgement was not taken"
+            await asyncio.sleep(0.05)
+        await answer(handle, start)
+
+    result = await run_referral(env, fakes, referral_input(ack_days=2), start, scenario)
+    # Christmas (Thursday) is skipped: Wed 24, Fri 26 → due Friday; the weekend pushes the
+    # second reminder to Tuesday, and New Year's Day (Thursday) the escalation to Friday.
+    assert fakes.step_log() == [
+        ("acknowledgement", "reminder", 1, "Fri 2031-12-26 15:00"),
+        ("acknowledgement", "reminder", 2, "Tue 2031-12-30 15:00"),
+        ("acknowledgement", "escalated", 0, "Fri 2032-01-02 15:00"),
+    ]
+    assert result.escalations == ["acknowledgement"]
+    assert result.status == "disposition_received"
+
+
+@pytest.mark.parametrize("name", ["acknowledged", "email", "never", "recalled"])
 async def test_stored_histories_replay(name: str) -> None:
     """Histories recorded from this workflow; a non-deterministic change fails here."""
     path = HISTORIES / f"referral_{name}.json"

@@ -238,7 +238,7 @@ class ReferralInput(Contract):
     referral_id: str
     control_number: str
     recipient_id: str
-    # The recipient's channels at the time of referral; email is not delivered yet.
+    # The recipient's channels at the time of referral.
     channels: list[str]
     acknowledgement_business_days: int
     response_business_days: int
@@ -246,6 +246,12 @@ class ReferralInput(Contract):
     reminder_interval_business_days: int = 2
     # Count Inauguration Day as a holiday (it is one only around Washington, D.C.).
     inauguration_day: bool = False
+    # For the email channel (referral-email-v1): an office's address, never a person's data.
+    # Inputs from before that change carry none, and so are not emailed.
+    recipient_name: str = ""
+    recipient_email: str | None = None
+    purpose: str = ""
+    nature: str = ""
 
 
 class DeliverReferral(Contract):
@@ -311,6 +317,31 @@ class ReferralState(Contract):
     reminders_sent: int = 0
     escalations: list[str] = []
     failed_channels: list[str] = []
+
+
+# The email channel of a referral: sent by the notifications service, once per referral,
+# action and channel (the idempotency key) whatever the retries; the Referral workflow then
+# records the delivery with `referrals.deliver` on channel "email" (which sends nothing).
+SEND_REFERRAL_EMAIL_ACTIVITY = "notifications.send_referral_email"
+
+
+class SendReferralEmail(Contract):
+    referral_id: str
+    control_number: str
+    recipient_id: str
+    recipient_name: str
+    recipient_email: str
+    # "referral", "reminder-acknowledgement-1", ..., "recall", as on the other channels.
+    action: str
+    purpose: str
+    nature: str
+    deadline: datetime | None = None
+    idempotency_key: str
+
+
+class ReferralEmailResult(Contract):
+    message_id: str
+    already_sent: bool
 
 
 # Staff escalations (issue 6): a generic email to a supervisor, for any workflow that finds a

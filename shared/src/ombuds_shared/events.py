@@ -48,6 +48,9 @@ CASE_AMENDED_V1 = "ombuds.case.amended.v1"
 # each can be told of the correction (552a(c)(4)).
 CASE_RECORD_AMENDED_V1 = "ombuds.case.record-amended.v1"
 CASE_INFORMATION_REQUESTED_V1 = "ombuds.case.information-requested.v1"
+# Staff referred the case from the staff workspace (issue 5); the referrals service creates
+# the referral (with `referral_id` as its id) and starts its workflow.
+CASE_REFERRAL_REQUESTED_V1 = "ombuds.case.referral-requested.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
@@ -336,6 +339,20 @@ class CaseRecordAmendedV1(EventBody):
     recipients: list[CorrectionRecipientV1]
 
 
+class CaseReferralRequestedV1(EventBody):
+    """Refer the case to a directory entry; the id is chosen here so that a redelivery, or a
+    retry of the consumer, creates one referral."""
+
+    control_number: str
+    referral_id: str
+    recipient_id: str
+    # Form DHS-191: why the record is shared, and what it is.
+    purpose: str
+    nature: str
+    requested_by: str
+    requested_at: datetime
+
+
 class NotificationSentV1(EventBody):
     control_number: str
     message_id: str
@@ -391,6 +408,9 @@ REFERRAL_RESPONDED_V1 = "ombuds.referral.responded.v1"
 REFERRAL_DISPOSITION_RECEIVED_V1 = "ombuds.referral.disposition-received.v1"
 REFERRAL_RECALLED_V1 = "ombuds.referral.recalled.v1"
 REFERRAL_OUTBOUND_V1 = "ombuds.referral.outbound.v1"
+# A referral asked for by `case.referral-requested` that could not be made (no such enabled
+# directory entry): the case goes back to work.
+REFERRAL_REFUSED_V1 = "ombuds.referral.refused.v1"
 
 
 class DisclosureV1(EventBody):
@@ -451,6 +471,10 @@ class ReferralDispositionReceivedV1(ReferralEventV1):
 
 
 class ReferralRecalledV1(ReferralEventV1):
+    reason: str
+
+
+class ReferralRefusedV1(ReferralEventV1):
     reason: str
 
 

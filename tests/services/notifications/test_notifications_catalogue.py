@@ -35,6 +35,11 @@ SAMPLES: dict[str, Any] = {
     "overdue": "triage (5 business days)",
     "due_at": "20 November 2026",
     "case_url": "https://staff.example/cases/OMB-3F7KQ-9XW2M-T",
+    "referral_id": "6f1c2b9e-0000-4000-8000-000000000001",
+    "action": "referral",
+    "purpose": "investigation of a civil liberties complaint",
+    "nature": "complaint narrative and contact details",
+    "deadline": "5 March 2031",
 }
 
 
@@ -55,7 +60,8 @@ def test_every_template_renders_with_its_listed_variables(
     assert "{{" not in rendered.body
     assert "{%" not in rendered.body
     # Every variable with text of its own shows up in the message (flags and URLs may not).
-    for name in spec.variables & {"question", "agency", "resolution", "reason", "overdue"}:
+    shown = {"question", "agency", "resolution", "reason", "overdue", "purpose", "nature"}
+    for name in spec.variables & shown:
         assert SAMPLES[name] in rendered.body, name
 
 

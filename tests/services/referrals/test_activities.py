@@ -101,6 +101,25 @@ async def test_kafka_delivery_goes_once_to_the_outbound_topic_keyed_by_agency(
     assert listed.json()[0]["status"] == "delivered"
 
 
+async def test_an_email_delivery_is_recorded_once_and_sends_nothing_here(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """The notifications service sent the email; this records it (and the disclosure)."""
+    referral = await refer(client, "state")
+    activities = ReferralActivities(sessions)
+    first = await activities.deliver(delivery(referral["id"], "email"))
+    second = await activities.deliver(delivery(referral["id"], "email"))
+    assert (first.already_delivered, second.already_delivered) == (False, True)
+
+    rows = await outbox(sessions, referral["id"])
+    assert [r.topic for r in rows if r.topic == REFERRALS_OUTBOUND_TOPIC] == []
+    [delivered] = [
+        json.loads(r.payload)["data"] for r in rows if r.event_type == REFERRAL_DELIVERED_V1
+    ]
+    assert delivered["channel"] == "email"
+    assert delivered["disclosure"]["recipient_name"] == "U.S. Department of State"
+
+
 async def test_a_dhs_office_delivery_is_no_disclosure(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:

@@ -7,6 +7,10 @@ deadline; then remind, remind again and escalate to the supervisor, each after
 escalated, a phase waits without a deadline. A disposition ends the workflow; a recall ends it
 early and tells the recipient.
 
+Email (behind the `referral-email-v1` patch, for inputs that carry the recipient's address):
+each delivery also goes out as an email from the notifications service, once per referral,
+action and channel, and is then recorded by the referrals service like any other channel.
+
 Signals come from the referrals service after it has committed the change. If a signal is lost,
 the workflow still learns it: every reminder and escalation goes through an activity that reads
 the referral's row first and records nothing if the phase is already over, and a wait without a
@@ -26,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from ombuds_shared.contracts import (
         CHANNEL_EMAIL,
         DELIVER_REFERRAL_ACTIVITY,
+        NOTIFICATIONS_TASK_QUEUE,
         RECALL_REFERRAL_SIGNAL,
         RECORD_REFERRAL_STEP_ACTIVITY,
         REFERRAL_ACKNOWLEDGED_SIGNAL,
@@ -35,17 +40,23 @@ with workflow.unsafe.imports_passed_through():
         REFERRAL_STATE_QUERY,
         REFERRAL_WORKFLOW,
         REFERRALS_TASK_QUEUE,
+        SEND_REFERRAL_EMAIL_ACTIVITY,
         DeliverReferral,
         DeliveryResult,
         RecallReferral,
         RecordReferralStep,
         ReferralAcknowledged,
         ReferralDispositionReceived,
+        ReferralEmailResult,
         ReferralInput,
         ReferralResponded,
         ReferralSnapshot,
         ReferralState,
+        SendReferralEmail,
     )
+
+# Email became a delivery channel after Referral workflows were already running.
+EMAIL_PATCH = "referral-email-v1"
 
 # Webhooks and databases come back; keep trying with back-off, not faster than every 5 min.
 # A webhook answering 4xx (other than 408/429) fails for good: the activity says non-retryable.
@@ -81,11 +92,18 @@ class Referral:
         self._reminders_sent = 0
         self._escalations: list[str] = []
         self._failed_channels: list[str] = []
+        self._email = False
 
     @workflow.run
     async def run(self, request: ReferralInput) -> ReferralState:
         self._referral_id = request.referral_id
         channels = [c for c in request.channels if c != CHANNEL_EMAIL]
+        # Asked only when there is an address to send to, so histories without one replay.
+        self._email = (
+            CHANNEL_EMAIL in request.channels
+            and request.recipient_email is not None
+            and workflow.patched(EMAIL_PATCH)
+        )
         await self._deliver(request, channels, "referral", None)
         self._status = "delivered"
 
@@ -185,29 +203,66 @@ class Referral:
         self, request: ReferralInput, channels: list[str], action: str, deadline: datetime | None
     ) -> None:
         deliveries = [
-            workflow.execute_activity(
-                DELIVER_REFERRAL_ACTIVITY,
-                DeliverReferral(
-                    referral_id=request.referral_id,
-                    channel=channel,
-                    action=action,
-                    idempotency_key=f"{request.referral_id}:{action}:{channel}",
-                    deadline=deadline,
-                ),
-                result_type=DeliveryResult,
-                task_queue=REFERRALS_TASK_QUEUE,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=DELIVERY_RETRY,
-            )
-            for channel in channels
+            self._record_delivery(request, channel, action, deadline) for channel in channels
         ]
+        names = list(channels)
+        if self._email:
+            deliveries.append(self._deliver_email(request, action, deadline))
+            names.append(CHANNEL_EMAIL)
         results = await asyncio.gather(*deliveries, return_exceptions=True)
-        for channel, result in zip(channels, results, strict=True):
+        for channel, result in zip(names, results, strict=True):
             if isinstance(result, ActivityError):
                 # The recipient refused it or never answered; staff see it in the state.
                 self._failed_channels.append(f"{action}:{channel}")
             elif isinstance(result, BaseException):
                 raise result
+
+    async def _record_delivery(
+        self, request: ReferralInput, channel: str, action: str, deadline: datetime | None
+    ) -> DeliveryResult:
+        """Deliver on a Kafka or webhook channel; for email, record what was sent."""
+        result: DeliveryResult = await workflow.execute_activity(
+            DELIVER_REFERRAL_ACTIVITY,
+            DeliverReferral(
+                referral_id=request.referral_id,
+                channel=channel,
+                action=action,
+                idempotency_key=f"{request.referral_id}:{action}:{channel}",
+                deadline=deadline,
+            ),
+            result_type=DeliveryResult,
+            task_queue=REFERRALS_TASK_QUEUE,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DELIVERY_RETRY,
+        )
+        return result
+
+    async def _deliver_email(
+        self, request: ReferralInput, action: str, deadline: datetime | None
+    ) -> DeliveryResult:
+        """One email per referral and action (the notifications service's key), then the
+        referrals service records it as delivered, as for the other channels."""
+        assert request.recipient_email is not None
+        await workflow.execute_activity(
+            SEND_REFERRAL_EMAIL_ACTIVITY,
+            SendReferralEmail(
+                referral_id=request.referral_id,
+                control_number=request.control_number,
+                recipient_id=request.recipient_id,
+                recipient_name=request.recipient_name,
+                recipient_email=request.recipient_email,
+                action=action,
+                purpose=request.purpose,
+                nature=request.nature,
+                deadline=deadline,
+                idempotency_key=f"{request.referral_id}:{action}:{CHANNEL_EMAIL}",
+            ),
+            result_type=ReferralEmailResult,
+            task_queue=NOTIFICATIONS_TASK_QUEUE,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DELIVERY_RETRY,
+        )
+        return await self._record_delivery(request, CHANNEL_EMAIL, action, deadline)
 
     async def _record_step(
         self, step: str, phase: str, number: int, next_deadline: datetime | None

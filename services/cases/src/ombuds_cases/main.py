@@ -26,6 +26,9 @@ from ombuds_cases.privacy.indexer import backfill_if_empty
 from ombuds_cases.privacy.router import router as privacy_router
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
+from ombuds_cases.referrals.consumer import HANDLED_TYPES as FOLLOWED_REFERRAL_TYPES
+from ombuds_cases.referrals.consumer import ReferralEventHandler
+from ombuds_cases.referrals.router import router as referrals_router
 from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
 from ombuds_cases.retention.forwarding import StoreClearedHandler
 from ombuds_cases.router import router
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
                 **dict.fromkeys(STORE_CLEARED_TYPES, StoreClearedHandler(session_factory, signals)),
                 **dict.fromkeys(DELIVERY_TYPES, DeliveryHandler(session_factory)),
+                **dict.fromkeys(FOLLOWED_REFERRAL_TYPES, ReferralEventHandler(session_factory)),
             },
         )
         app.state.engine = engine
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(redirect_router)
     app.include_router(service_levels_router)
     app.include_router(privacy_router)
+    app.include_router(referrals_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

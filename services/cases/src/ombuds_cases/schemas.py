@@ -13,6 +13,7 @@ from ombuds_cases.case.schemas import (
     SupplementView,
 )
 from ombuds_cases.inforeq.schemas import InformationRequestView
+from ombuds_cases.referrals.schemas import CaseReferralView
 
 
 class StatusChangeView(BaseModel):
@@ -76,6 +77,8 @@ class CaseDetail(CaseSummary):
     amendments: list[AmendmentView]
     # Questions put to the submitter, oldest first, each with its answer once it came.
     information_requests: list[InformationRequestView] = []
+    # Where the case was referred and what the recipient has said (issue 5).
+    referrals: list[CaseReferralView] = []
 
 
 class CasePage(BaseModel):

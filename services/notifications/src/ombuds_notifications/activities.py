@@ -10,7 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ombuds_notifications import service
-from ombuds_notifications.catalogue import STAFF_ESCALATION
+from ombuds_notifications.catalogue import AGENCY_REFERRAL, STAFF_ESCALATION
 from ombuds_notifications.config import Settings
 from ombuds_notifications.models import Message
 from ombuds_notifications.rendering import (
@@ -26,11 +26,14 @@ from ombuds_notifications.smtp import OutgoingEmail, RecipientRefusedError, Smtp
 from ombuds_shared.contracts import (
     PREPARE_ACKNOWLEDGEMENT_LETTER_ACTIVITY,
     SEND_ACKNOWLEDGEMENT_ACTIVITY,
+    SEND_REFERRAL_EMAIL_ACTIVITY,
     SEND_STAFF_ESCALATION_ACTIVITY,
     AcknowledgementResult,
     LetterResult,
     PrepareAcknowledgementLetter,
+    ReferralEmailResult,
     SendAcknowledgement,
+    SendReferralEmail,
     SendStaffEscalation,
     StaffEscalationResult,
 )
@@ -212,6 +215,67 @@ class NotificationActivities:
             raise
         await self._record_sent(message.message_id)
         return StaffEscalationResult(message_id=message.message_id, already_sent=False)
+
+    @activity.defn(name=SEND_REFERRAL_EMAIL_ACTIVITY)
+    async def send_referral_email(self, request: SendReferralEmail) -> ReferralEmailResult:
+        """Email a referral (or its reminder or recall) to an office or agency, once per
+        referral, action and channel however often the workflow retries."""
+        rendered = render(
+            AGENCY_REFERRAL,
+            "en",
+            control_number=request.control_number,
+            recipient_name=request.recipient_name or request.recipient_id,
+            referral_id=request.referral_id,
+            action=request.action,
+            purpose=request.purpose,
+            nature=request.nature,
+            deadline=format_date(request.deadline.date(), "en") if request.deadline else None,
+        )
+        key = service.referral_email_key(request.idempotency_key)
+        claim = await self._claim_key(
+            key, request.control_number, request.recipient_email, rendered
+        )
+        message = claim.message
+        if claim.already_sent:
+            return ReferralEmailResult(message_id=message.message_id, already_sent=True)
+        if not service.is_deliverable_address(message.recipient):
+            await self._record_failure(message.message_id, "not an email address", permanent=True)
+            raise ApplicationError(
+                "the recipient's address is not a valid email address",
+                type="RecipientRefused",
+                non_retryable=True,
+            )
+        outgoing = OutgoingEmail(
+            message_id=message.message_id,
+            control_number=request.control_number,
+            sender=self._settings.sender,
+            recipient=message.recipient,
+            recipient_name=request.recipient_name,
+            language=rendered.language,
+            subject=rendered.subject,
+            body=rendered.body,
+            html=html_alternative(rendered),
+        )
+        try:
+            await send_email(self._smtp, outgoing)
+        except RecipientRefusedError as error:
+            await self._record_failure(message.message_id, str(error), permanent=True)
+            raise ApplicationError(
+                f"the mail server permanently refused the recipient (SMTP {error.code})",
+                type="RecipientRefused",
+                non_retryable=True,
+            ) from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self._record_failure(
+                message.message_id, f"{type(error).__name__}: {error}", permanent=False
+            )
+            raise
+        async with UnitOfWork(self._session_factory) as uow:
+            await service.mark_sent(uow.session, message.message_id)
+            await uow.commit()
+        if self._on_commit is not None:
+            self._on_commit()
+        return ReferralEmailResult(message_id=message.message_id, already_sent=False)
 
     async def _claim(
         self, request: SendAcknowledgement, rendered: RenderedMessage

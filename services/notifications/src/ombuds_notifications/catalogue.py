@@ -28,6 +28,7 @@ CLOSURE = "closure"
 WITHDRAWAL = "withdrawal"
 REOPENING = "reopening"
 STAFF_ESCALATION = "staff_escalation"
+AGENCY_REFERRAL = "agency_referral"
 REDIRECTED_DHS_TRIP = "redirected_dhs_trip"
 REDIRECTED_OUTSIDE_AGENCY = "redirected_outside_agency"
 
@@ -68,6 +69,17 @@ TEMPLATES: dict[str, TemplateSpec] = {
             "overdue",
             "due_at",
             "case_url",
+        ),
+        _spec(
+            AGENCY_REFERRAL,
+            "an office or agency with an email channel gets a referral, reminder or recall",
+            "control_number",
+            "recipient_name",
+            "referral_id",
+            "action",
+            "purpose",
+            "nature",
+            "deadline",
         ),
     )
 }

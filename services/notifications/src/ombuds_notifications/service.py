@@ -80,6 +80,11 @@ def escalation_key(control_number: str, step: str) -> str:
     return f"{control_number}:escalation:{step}"
 
 
+def referral_email_key(idempotency_key: str) -> str:
+    """`<referral id>:<action>:email`, as the Referral workflow names the delivery."""
+    return f"referral:{idempotency_key}"
+
+
 def normalise_address(address: str) -> str:
     return address.strip().lower()
 

@@ -35,6 +35,7 @@ def build_worker(
             activities.send_acknowledgement,
             activities.prepare_acknowledgement_letter,
             activities.send_staff_escalation,
+            activities.send_referral_email,
         ],
         # On shutdown, a send in progress gets this long to finish before it is cancelled.
         graceful_shutdown_timeout=timedelta(seconds=5),

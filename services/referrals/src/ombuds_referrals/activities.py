@@ -18,6 +18,7 @@ from ombuds_referrals.models import DirectoryEntry, Referral, ReferralDelivery, 
 from ombuds_referrals.referral.events import disclosure, stage, stage_outbound
 from ombuds_referrals.referral.service import snapshot
 from ombuds_shared.contracts import (
+    CHANNEL_EMAIL,
     CHANNEL_KAFKA,
     CHANNEL_WEBHOOK,
     DELIVER_REFERRAL_ACTIVITY,
@@ -79,7 +80,8 @@ class ReferralActivities:
 
     @activity.defn(name=DELIVER_REFERRAL_ACTIVITY)
     async def deliver(self, request: DeliverReferral) -> DeliveryResult:
-        """Deliver once on one channel: the outbound topic (via the outbox) or the webhook."""
+        """Deliver once on one channel: the outbound topic (via the outbox) or the webhook;
+        record an email the notifications service sent."""
         async with UnitOfWork(self._session_factory) as uow:
             if await self._delivered(uow.session, request.idempotency_key):
                 return DeliveryResult(channel=request.channel, already_delivered=True)
@@ -101,7 +103,9 @@ class ReferralActivities:
                 int(now.timestamp()),
                 self._webhook_timeout,
             )
-        elif request.channel != CHANNEL_KAFKA:
+        # Email was sent by the notifications service (its own key keeps it to one message);
+        # here it is only recorded, so deliveries and the disclosure accounting see it.
+        elif request.channel not in (CHANNEL_KAFKA, CHANNEL_EMAIL):
             raise ApplicationError(
                 f"channel {request.channel!r} is not delivered by this service",
                 type="UnsupportedChannel",

@@ -12,6 +12,8 @@ from ombuds_referrals.config import Settings
 from ombuds_referrals.directory.router import router as directory_router
 from ombuds_referrals.models import OutboxRecord
 from ombuds_referrals.referral.agency_router import router as agency_router
+from ombuds_referrals.referral.requests import HANDLED_TYPES as REQUEST_TYPES
+from ombuds_referrals.referral.requests import ReferralRequestHandler
 from ombuds_referrals.referral.router import router as referral_router
 from ombuds_referrals.referral.starter import PendingStarts
 from ombuds_referrals.retention import RetentionPurger
@@ -50,15 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.platform,
             (REFERRALS_TOPIC, REFERRALS_OUTBOUND_TOPIC),
         )
-        # Retention expired: forget the person (see retention.py).
+        # Referrals asked for from the case page, and retention's purge (retention.py).
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-referrals",
             topics=(CASES_TOPIC,),
             handlers={
+                **dict.fromkeys(REQUEST_TYPES, ReferralRequestHandler(session_factory, temporal)),
                 CASE_ARCHIVE_REQUESTED_V1: RetentionPurger(
                     session_factory, on_commit=relay.notify
-                ).handle
+                ).handle,
             },
         )
         app.state.engine = engine

@@ -143,6 +143,7 @@ async def test_the_manifest_and_the_archive_record_keep_only_figures(
         # Every event the case announced (opened, note, assignment, ... closed).
         "outbox": result.manifest["outbox"],
         "information_requests": 0,
+        "case_referrals": 0,
         # status_changed for the assignment and the referral, then close_case.
         "pending_signals": 3,
         # One digest per identifier (name, email, phone, passport) plus the corrected values.

@@ -136,6 +136,36 @@ async def test_link_and_reopen_apply_and_the_timeline_names_who_acted(
     assert len(acted) >= 4
 
 
+async def test_the_refer_form_lists_the_directory_and_refers_the_case(
+    signed_in: SignIn,
+    seed_staff: SeedStaff,
+    open_case: OpenCase,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    number = await open_case()
+    client = await signed_in(await seed_staff(Role.SUPERVISOR))
+    page = await client.get(f"/staff/cases/{number}")
+    assert 'value="crcl"' in page.text
+    # A case still in `received` is triaged first: the state machine refuses the move.
+    early = await act(client, number, "refer", {"recipient_id": "crcl", "purpose": "review"})
+    assert early.status_code == 409
+    assert "cannot become referred" in early.text
+    await act(client, number, "status", {"status": "triage", "reason": "looking"})
+
+    referred = await act(
+        client, number, "refer", {"recipient_id": "crcl", "purpose": "civil liberties review"}
+    )
+
+    assert referred.status_code == 303, referred.text
+    detail = await detail_of(session_factory, number)
+    assert detail.status == "referred"
+    assert [(r.recipient_id, r.status) for r in detail.referrals] == [("crcl", "requested")]
+    assert detail.referrals[0].nature.startswith("the case record")
+    shown = await client.get(referred.headers["location"])
+    assert 'id="referrals"' in shown.text
+    assert "civil liberties review" in shown.text
+
+
 async def test_an_action_without_the_csrf_token_is_refused_and_changes_nothing(
     signed_in: SignIn,
     seed_staff: SeedStaff,

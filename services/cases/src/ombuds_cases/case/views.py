@@ -17,6 +17,8 @@ from ombuds_cases.crypto.keyring import FieldDecryptError, FieldKeyring
 from ombuds_cases.crypto.keys import CaseCipher, cipher_for
 from ombuds_cases.inforeq.service import requests_of
 from ombuds_cases.models import Case
+from ombuds_cases.referrals.schemas import CaseReferralView
+from ombuds_cases.referrals.service import for_case as referrals_of
 from ombuds_cases.schemas import CaseDetail, ContactView, StatusChangeView
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_shared.contracts import case_workflow_id
@@ -87,6 +89,10 @@ async def case_detail(
             for a in records.amendments
         ],
         information_requests=await requests_of(session, case.id),
+        referrals=[
+            CaseReferralView.model_validate(r)
+            for r in await referrals_of(session, case.control_number)
+        ],
     )
 
 

@@ -32,6 +32,7 @@ from ombuds_cases.disclosures.models import Disclosure
 from ombuds_cases.inforeq.models import InformationRequest
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_cases.privacy.models import PersonIndexEntry
+from ombuds_cases.referrals.models import CaseReferral
 from ombuds_cases.retention.archive_record import CaseArchive
 from ombuds_cases.service import CaseNotFoundError, add_event
 from ombuds_shared.db import utcnow
@@ -138,6 +139,10 @@ async def _purge(session: AsyncSession, case: Case) -> dict[str, int]:
         # The questions put to the submitter may quote them; the answers went with supplements.
         "information_requests": await _delete(
             session, InformationRequest, InformationRequest.case_id == case.id
+        ),
+        # What the case's referrals said (purpose, disposition); the accounting keeps the shares.
+        "case_referrals": await _delete(
+            session, CaseReferral, CaseReferral.control_number == number
         ),
         # A blind-index digest still finds the person: it goes with the rest.
         "person_index": await _delete(

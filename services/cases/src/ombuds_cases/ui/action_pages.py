@@ -16,6 +16,8 @@ from ombuds_cases.case import actions, closure, schemas
 from ombuds_cases.case.signals import SignalSender
 from ombuds_cases.inforeq import service as inforeq
 from ombuds_cases.inforeq.schemas import RequestInformationBody
+from ombuds_cases.referrals import service as referrals
+from ombuds_cases.referrals.schemas import ReferCase
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import StaffActor
@@ -66,6 +68,7 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "close": ActionForm(schemas.CloseCaseRequest, closure.close, ("reason", "disposition")),
     "reopen": ActionForm(schemas.ReopenCaseRequest, closure.reopen, ("reason",)),
     "withdraw": ActionForm(schemas.WithdrawCaseRequest, closure.withdraw, ("reason",)),
+    "refer": ActionForm(ReferCase, referrals.refer, ("recipient_id", "purpose", "nature")),
 }
 assert ACTION_FORMS.keys() == ACTION_PERMISSIONS.keys()
 

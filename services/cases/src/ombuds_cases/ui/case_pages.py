@@ -19,6 +19,7 @@ from ombuds_cases.case.deliveries import MESSAGE_FAILED
 from ombuds_cases.case.status import STATUSES, CaseStatus
 from ombuds_cases.case.views import case_detail
 from ombuds_cases.models import Case
+from ombuds_cases.referrals.schemas import SEEDED_RECIPIENTS
 from ombuds_cases.repository import CaseFilter
 from ombuds_cases.router import list_read_id
 from ombuds_cases.service import CaseNotFoundError
@@ -60,6 +61,7 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "close": "case.close",
     "reopen": "case.reopen",
     "withdraw": "case.close",
+    "refer": "case.update",
 }
 # How long the case page waits for the workflow's own account of its state.
 WORKFLOW_QUERY_SECONDS = 2.0
@@ -264,6 +266,7 @@ async def case_page(
                 "relation": options(get_args(schemas.LinkRelation)),
                 "disposition": options(get_args(schemas.Disposition)),
                 "status": options(get_args(schemas.WorkingStatus)),
+                "recipient_id": [(key, f"{name} ({key})") for key, name in SEEDED_RECIPIENTS],
             },
         },
         actor=actor,

@@ -4,17 +4,16 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from temporalio.service import RPCError
 
 from ombuds_referrals.auth import StaffDep
 from ombuds_referrals.models import Referral
 from ombuds_referrals.referral import service
 from ombuds_referrals.referral.schemas import RecallRequest, ReferralCreate, ReferralView
-from ombuds_referrals.referral.workflows import signal_after_commit, start_referral
+from ombuds_referrals.referral.workflows import signal_after_commit, start_after_commit
 from ombuds_shared.contracts import RECALL_REFERRAL_SIGNAL, RecallReferral
 from ombuds_shared.control_numbers import InvalidControlNumber, parse_control_number
 from ombuds_shared.db import UnitOfWork, utcnow
-from ombuds_shared.http import ServiceError, SessionFactoryDep, UnavailableError
+from ombuds_shared.http import ServiceError, SessionFactoryDep
 from ombuds_shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
@@ -39,16 +38,8 @@ async def create_referral(
         referral, recipient = await service.create_referral(uow.session, body, utcnow())
         await uow.commit()
     temporal: TemporalConnection = request.app.state.temporal
-    try:
-        await start_referral(temporal.client, referral, recipient)
-    except (UnavailableError, RPCError) as error:
-        log.warning("referral %s: workflow start deferred (%s)", referral.id, error)
-        return view(referral)
-    async with UnitOfWork(session_factory) as uow:
-        started = await service.get_referral(uow.session, referral.id)
-        started.workflow_started = True
-        await uow.commit()
-    return view(started)
+    await start_after_commit(session_factory, temporal, referral, recipient)
+    return view(referral)
 
 
 @router.get("", response_model=list[ReferralView])

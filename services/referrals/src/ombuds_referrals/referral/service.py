@@ -68,16 +68,22 @@ def _base(referral: Referral, now: datetime) -> dict[str, object]:
 
 
 async def create_referral(
-    session: AsyncSession, request: ReferralCreate, now: datetime
+    session: AsyncSession,
+    request: ReferralCreate,
+    now: datetime,
+    referral_id: str | None = None,
 ) -> tuple[Referral, DirectoryEntry]:
-    """A new referral to an enabled directory entry, and its `referral.created` event."""
+    """A new referral to an enabled directory entry, and its `referral.created` event.
+
+    `referral_id` is given when the case asked for the referral (its event names the id).
+    """
     recipient = await session.get(DirectoryEntry, request.recipient_id)
     if recipient is None or recipient.disabled:
         raise UnknownRecipientError(
             f"recipient_id: no enabled directory entry {request.recipient_id!r}"
         )
     referral = Referral(
-        id=str(uuid.uuid4()),
+        id=referral_id or str(uuid.uuid4()),
         control_number=request.control_number,
         recipient_id=recipient.id,
         purpose=request.purpose,

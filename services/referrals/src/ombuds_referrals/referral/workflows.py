@@ -10,6 +10,7 @@ import contextlib
 import logging
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -25,6 +26,7 @@ from ombuds_shared.contracts import (
     case_workflow_id,
     referral_workflow_id,
 )
+from ombuds_shared.db import UnitOfWork
 from ombuds_shared.http import UnavailableError
 from ombuds_shared.temporal import TemporalConnection
 
@@ -40,6 +42,10 @@ def referral_input(referral: Referral, recipient: DirectoryEntry) -> ReferralInp
         channels=channels_of(recipient),
         acknowledgement_business_days=recipient.acknowledgement_business_days,
         response_business_days=recipient.response_business_days,
+        recipient_name=recipient.name,
+        recipient_email=recipient.email,
+        purpose=referral.purpose,
+        nature=referral.nature,
     )
 
 
@@ -69,6 +75,28 @@ async def start_referral(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     return "direct"
+
+
+async def start_after_commit(
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal: TemporalConnection,
+    referral: Referral,
+    recipient: DirectoryEntry,
+) -> bool:
+    """Start a committed referral's workflow and mark it started; if Temporal is down, leave
+    it to `PendingStarts` (False)."""
+    try:
+        await start_referral(temporal.client, referral, recipient)
+    except (UnavailableError, RPCError) as error:
+        log.warning("referral %s: workflow start deferred (%s)", referral.id, error)
+        return False
+    async with UnitOfWork(session_factory) as uow:
+        started = await uow.session.get(Referral, referral.id)
+        if started is not None:
+            started.workflow_started = True
+            referral.workflow_started = True
+        await uow.commit()
+    return True
 
 
 async def signal_referral(client: Client, referral_id: str, signal: str, body: BaseModel) -> bool:
