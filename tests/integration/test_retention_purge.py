@@ -386,7 +386,9 @@ async def test_five_years_after_closure_no_store_holds_the_person(world: World) 
     assert (await handle.query(Retention.state)).status == "waiting"
     async with world.engines["cases"].connect() as connection:
         assert await connection.scalar(select(CaseArchive.id)) is None
-    assert await scan(world, PERSON) == person_before
+    # Subset, not equality: a late lifecycle message may still add a row, none may go.
+    a_day_short = await scan(world, PERSON)
+    assert all(person_before[name] <= a_day_short[name] for name in SERVICES)
 
     await world.env.sleep(timedelta(days=2))
     for body in await bounded(lambda: forwarded(world, number), "every store's answer forwarded"):
@@ -420,6 +422,7 @@ async def test_five_years_after_closure_no_store_holds_the_person(world: World) 
         ("disclosures", "nature", PERSON.first_name),
     }
     assert stored_files_naming(world.attachments, PERSON) == set()
-    assert await scan(world, BYSTANDER) == other_before
+    other_after = await scan(world, BYSTANDER)
+    assert all(other_before[name] <= other_after[name] for name in SERVICES)
     assert stored_files_naming(world.attachments, BYSTANDER)
     assert all(other_before[name] for name in ("intake", "cases", "notifications"))
