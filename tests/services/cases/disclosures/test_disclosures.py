@@ -9,11 +9,14 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ombuds_cases.audit.models import AuditRecord
+from ombuds_cases.config import Settings
 from ombuds_cases.disclosures.consumer import ReferralDeliveryHandler
 from ombuds_cases.disclosures.models import Disclosure
 from ombuds_cases.disclosures.retention import retain_until, years_after
 from ombuds_cases.disclosures.service import extend_for_purge_date
 from ombuds_cases.models import Base, Case
+from ombuds_cases.privacy import blind_index
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import UnitOfWork
 from ombuds_shared.events import (
@@ -263,3 +266,30 @@ async def test_closing_the_case_raises_its_accounting_to_the_purge_date(
     [after] = await rows_of(session_factory, number)
     assert after.retain_until == years_after(closed_at, 5)
     assert after.retain_until > before.retain_until
+
+
+async def test_a_search_by_person_audits_a_keyed_digest_never_the_email_or_name(
+    client: httpx.AsyncClient, session_factory: Sessions, migrated_url: str
+) -> None:
+    email = f"audited-{datetime.now(UTC).timestamp()}@example.org"
+    by_email = await client.get("/api/v1/disclosures", params={"email": email})
+    by_name = await client.get("/api/v1/disclosures", params={"name": "Marisol Quintanilla"})
+    assert by_email.status_code == by_name.status_code == 200
+
+    async with session_factory() as session:
+        logged = (
+            await session.scalars(
+                select(AuditRecord.record_id)
+                .where(AuditRecord.record_type == "disclosure", AuditRecord.action == "search")
+                .order_by(AuditRecord.sequence.desc())
+                .limit(2)
+            )
+        ).all()
+    key = Settings(database_url=migrated_url).blind_index.raw_key()
+    # The same digest the blind index keeps: an auditor holding the key can still tell who
+    # was looked up, but the append-only trail never holds the person's data itself.
+    assert list(logged) == [
+        f"name:{blind_index.digest(key, 'name', 'marisol quintanilla')}",
+        f"email:{blind_index.digest(key, 'email', email.upper())}",
+    ]
+    assert not any(email in r or "Quintanilla" in r or "quintanilla" in r for r in logged)

@@ -9,6 +9,8 @@ from pydantic import EmailStr
 from ombuds_cases.audit.dependencies import AuditDep
 from ombuds_cases.disclosures import service
 from ombuds_cases.disclosures.schemas import DisclosureView, ManualDisclosure
+from ombuds_cases.privacy import blind_index
+from ombuds_cases.privacy.dependencies import BlindKeyDep
 from ombuds_cases.router import ControlNumberPath, canonical_control_number
 from ombuds_cases.staff.auth import require
 from ombuds_cases.staff.policy import StaffActor
@@ -62,6 +64,7 @@ async def case_disclosures(
 async def person_disclosures(
     session_factory: SessionFactoryDep,
     audit: AuditDep,
+    key: BlindKeyDep,
     _: RecordsOfficer,
     email: Annotated[EmailStr | None, Query()] = None,
     name: Annotated[str | None, Query(min_length=1, max_length=201)] = None,
@@ -71,5 +74,17 @@ async def person_disclosures(
         raise HTTPException(status_code=422, detail="email or name: one is required to search by")
     async with session_factory() as session:
         rows = await service.for_person(session, email, name)
-    await audit.record("search", "disclosure", email or name or "", fields=("subject",))
+    await audit.record("search", "disclosure", searched_for(key, email, name), fields=("subject",))
     return [service.view(row) for row in rows]
+
+
+def searched_for(key: bytes, email: str | None, name: str | None) -> str:
+    """The audit's record id for a search by person: the term and its blind-index digest.
+
+    The audit trail is append-only and outlives every purge, so it must never hold the
+    email or name searched for; the keyed digest still lets an auditor with the key tell
+    which person was looked up (the same digest the blind index stores).
+    """
+    term: blind_index.Term = "email" if email is not None else "name"
+    hashed = blind_index.digest(key, term, email if email is not None else name or "")
+    return f"{term}:{hashed or ''}"
