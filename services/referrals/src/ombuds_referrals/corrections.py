@@ -250,7 +250,7 @@ class CorrectionWebhookSender:
                     notice.payload,
                     notice.idempotency_key,
                 )
-                for notice, entry in rows.tuples()
+                for notice, entry in rows
             ]
 
     async def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
