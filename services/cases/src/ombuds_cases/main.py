@@ -22,6 +22,8 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.privacy.indexer import backfill_if_empty
 from ombuds_cases.privacy.router import router as privacy_router
+from ombuds_cases.privacy.undeliverable import HANDLED_TYPES as UNDELIVERABLE_TYPES
+from ombuds_cases.privacy.undeliverable import UndeliverableCorrectionHandler
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
@@ -80,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 **dict.fromkeys(HANDLED_TYPES, self_service),
                 **dict.fromkeys(DISCLOSURE_TYPES, ReferralDeliveryHandler(session_factory)),
                 **dict.fromkeys(STORE_CLEARED_TYPES, StoreClearedHandler(session_factory, signals)),
+                **dict.fromkeys(
+                    UNDELIVERABLE_TYPES, UndeliverableCorrectionHandler(session_factory)
+                ),
             },
         )
         app.state.engine = engine
