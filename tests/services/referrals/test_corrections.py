@@ -21,6 +21,7 @@ from ombuds_referrals.corrections import (
     CorrectionWebhookSender,
 )
 from ombuds_referrals.models import CorrectionNotice, DirectoryEntry, OutboxRecord
+from ombuds_referrals.retention import purge_case
 from ombuds_shared.control_numbers import new_control_number
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import (
@@ -192,3 +193,21 @@ async def test_a_webhook_that_is_down_is_retried_later_and_one_that_refuses_is_r
     assert body.recipient_name == entry.name
     assert "webhook failed" in body.reason
     assert receiver.accepted == []
+
+
+async def test_the_retention_purge_deletes_the_case_s_correction_events(sessions: Sessions) -> None:
+    entry = await agency(sessions, None)
+    control_number = new_control_number()
+    person = CorrectionRecipientV1(
+        name="Robin Neighbour", address="3 Oak Lane, Dover", disclosed_at=DISCLOSED
+    )
+    await CorrectionNotices(sessions).handle(amended(control_number, disclosed_to(entry), person))
+    async with sessions() as session:
+        manifest = await purge_case(session, control_number)
+        await session.commit()
+    # The outbound notice (keyed by the agency) and the undeliverable report naming the person.
+    assert manifest["outbox"] == 2
+    assert await outbox(sessions, REFERRAL_CORRECTION_NOTICE_V1, entry.id) == []
+    assert await outbox(sessions, REFERRAL_CORRECTION_UNDELIVERABLE_V1, control_number) == []
+    # What was sent to whom stays, as the deliveries do: it holds nothing about the person.
+    assert [n.channel for n in await notices(sessions, control_number)] == ["kafka"]
