@@ -211,3 +211,23 @@ async def test_the_retention_purge_deletes_the_case_s_correction_events(sessions
     assert await outbox(sessions, REFERRAL_CORRECTION_UNDELIVERABLE_V1, control_number) == []
     # What was sent to whom stays, as the deliveries do: it holds nothing about the person.
     assert [n.channel for n in await notices(sessions, control_number)] == ["kafka"]
+
+
+async def test_a_webhook_failing_past_its_attempts_is_reported_undeliverable(
+    sessions: Sessions, receiver: Receiver
+) -> None:
+    entry = await agency(sessions, receiver.url)
+    control_number = new_control_number()
+    await CorrectionNotices(sessions).handle(amended(control_number, disclosed_to(entry)))
+    sender = CorrectionWebhookSender(sessions, max_attempts=2, base_delay=timedelta(0))
+    receiver.answer_with = 503
+    assert await sender.deliver_due() == 0
+    assert (await notices(sessions, control_number))[1].status == PENDING
+    assert await sender.deliver_due() == 0
+    [_, webhook] = await notices(sessions, control_number)
+    assert (webhook.status, webhook.attempts) == (FAILED, 2)
+    assert len(await outbox(sessions, REFERRAL_CORRECTION_UNDELIVERABLE_V1, control_number)) == 1
+    # Failed for good: a later pass posts nothing more.
+    receiver.answer_with = None
+    assert await sender.deliver_due() == 0
+    assert receiver.accepted == []
