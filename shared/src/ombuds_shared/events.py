@@ -411,6 +411,11 @@ REFERRAL_OUTBOUND_V1 = "ombuds.referral.outbound.v1"
 # A referral asked for by `case.referral-requested` that could not be made (no such enabled
 # directory entry): the case goes back to work.
 REFERRAL_REFUSED_V1 = "ombuds.referral.refused.v1"
+# 552a(c)(4): an earlier recipient in the directory is told of an accepted correction on the
+# outbound topic (keyed by recipient id) and its webhook; one that is not (a named person
+# given a copy by hand) is reported on REFERRALS_TOPIC so staff write a letter.
+REFERRAL_CORRECTION_NOTICE_V1 = "ombuds.referral.correction-notice.v1"
+REFERRAL_CORRECTION_UNDELIVERABLE_V1 = "ombuds.referral.correction-notice-undeliverable.v1"
 
 
 class DisclosureV1(EventBody):
@@ -490,3 +495,30 @@ class ReferralOutboundV1(EventBody):
     purpose: str
     deadline: datetime | None
     sent_at: datetime
+
+
+class ReferralCorrectionNoticeV1(EventBody):
+    """What an earlier recipient receives when a record it was given is corrected: the case
+    and the field, not the value (the recipient asks through the agency API)."""
+
+    notice_id: str
+    control_number: str
+    recipient_id: str
+    amendment_id: str
+    field: str
+    amended_at: datetime
+    disclosed_at: datetime
+    sent_at: datetime
+
+
+class ReferralCorrectionUndeliverableV1(EventBody):
+    """An earlier recipient no channel reaches: staff tell it by letter."""
+
+    control_number: str
+    amendment_id: str
+    field: str
+    recipient_name: str
+    recipient_address: str
+    disclosed_at: datetime
+    reason: str
+    occurred_at: datetime

@@ -24,6 +24,8 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.privacy.indexer import backfill_if_empty
 from ombuds_cases.privacy.router import router as privacy_router
+from ombuds_cases.privacy.undeliverable import HANDLED_TYPES as UNDELIVERABLE_TYPES
+from ombuds_cases.privacy.undeliverable import UndeliverableCorrectionHandler
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.referrals.consumer import HANDLED_TYPES as FOLLOWED_REFERRAL_TYPES
@@ -88,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 **dict.fromkeys(STORE_CLEARED_TYPES, StoreClearedHandler(session_factory, signals)),
                 **dict.fromkeys(DELIVERY_TYPES, DeliveryHandler(session_factory)),
                 **dict.fromkeys(FOLLOWED_REFERRAL_TYPES, ReferralEventHandler(session_factory)),
+                **dict.fromkeys(
+                    UNDELIVERABLE_TYPES, UndeliverableCorrectionHandler(session_factory)
+                ),
             },
         )
         app.state.engine = engine

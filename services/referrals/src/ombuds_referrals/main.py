@@ -9,6 +9,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ombuds_referrals.activities import ReferralActivities
 from ombuds_referrals.config import Settings
+from ombuds_referrals.corrections import CorrectionNotices, CorrectionWebhookSender
 from ombuds_referrals.directory.router import router as directory_router
 from ombuds_referrals.models import OutboxRecord
 from ombuds_referrals.referral.agency_router import router as agency_router
@@ -23,6 +24,7 @@ from ombuds_referrals.worker import build_worker
 from ombuds_shared.db import create_engine, create_session_factory, database_is_up
 from ombuds_shared.events import (
     CASE_ARCHIVE_REQUESTED_V1,
+    CASE_RECORD_AMENDED_V1,
     CASES_TOPIC,
     REFERRALS_OUTBOUND_TOPIC,
     REFERRALS_TOPIC,
@@ -52,7 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.platform,
             (REFERRALS_TOPIC, REFERRALS_OUTBOUND_TOPIC),
         )
-        # Referrals asked for from the case page, and retention's purge (retention.py).
+        corrections = CorrectionWebhookSender(
+            session_factory, settings.webhook_timeout_seconds, on_commit=relay.notify
+        )
+        # Referrals asked for from the case page; retention expired: forget the person (see
+        # retention.py); a record corrected: tell its earlier recipients (corrections.py).
         consumer = EventConsumer(
             settings.platform,
             group_id="ombuds-referrals",
@@ -61,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 **dict.fromkeys(REQUEST_TYPES, ReferralRequestHandler(session_factory, temporal)),
                 CASE_ARCHIVE_REQUESTED_V1: RetentionPurger(
                     session_factory, on_commit=relay.notify
+                ).handle,
+                CASE_RECORD_AMENDED_V1: CorrectionNotices(
+                    session_factory, on_commit=relay.notify, on_webhooks_queued=corrections.notify
                 ).handle,
             },
         )
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             relay.run(),
             consumer.run(),
             PendingStarts(session_factory, temporal).run(),
+            corrections.run(),
         ]
         if settings.run_worker:
             loops.append(run_worker())

@@ -147,6 +147,31 @@ class RoutingDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class CorrectionNotice(Base):
+    """A correction notice to one earlier recipient on one channel (552a(c)(4)); the unique
+    key (amendment, recipient, channel) is what stops a redelivered event sending twice.
+    Outbound-topic rows are `sent` when staged in the outbox; webhook rows wait `pending`
+    for the sender (corrections.py) and end `sent` or `failed`."""
+
+    __tablename__ = "correction_notices"
+    __table_args__ = (Index("ix_correction_notices_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    control_number: Mapped[str] = mapped_column(String(32), index=True)
+    amendment_id: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("directory_entries.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    # The notice as sent (ReferralCorrectionNoticeV1 JSON): no personal data, resent as is.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 class OutboxRecord(OutboxRecordMixin, Base):
     __tablename__ = "outbox"
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ombuds_referrals.models import (
+    CorrectionNotice,
     InboxRecord,
     OutboxRecord,
     Referral,
@@ -29,6 +30,7 @@ from ombuds_referrals.models import (
 )
 from ombuds_shared.db import UnitOfWork
 from ombuds_shared.events import (
+    REFERRAL_CORRECTION_NOTICE_V1,
     REFERRAL_OUTBOUND_V1,
     REFERRALS_TOPIC,
     STORE_CLEARED_V1,
@@ -52,10 +54,14 @@ async def _outbound_rows_about(session: AsyncSession, control_number: str) -> li
     """Outbound events are keyed by recipient, so they are found through the case's
     recipients (an index lookup) and then by the case inside the payload."""
     recipients = select(Referral.recipient_id).where(Referral.control_number == control_number)
+    # Correction notices may go to a recipient the record reached other than by referral.
+    told = select(CorrectionNotice.recipient_id).where(
+        CorrectionNotice.control_number == control_number
+    )
     candidates = await session.execute(
         select(OutboxRecord.id, OutboxRecord.payload).where(
-            OutboxRecord.message_key.in_(recipients),
-            OutboxRecord.event_type == REFERRAL_OUTBOUND_V1,
+            or_(OutboxRecord.message_key.in_(recipients), OutboxRecord.message_key.in_(told)),
+            OutboxRecord.event_type.in_((REFERRAL_OUTBOUND_V1, REFERRAL_CORRECTION_NOTICE_V1)),
             OutboxRecord.payload.contains(control_number, autoescape=True),
         )
     )
