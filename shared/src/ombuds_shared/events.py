@@ -41,6 +41,8 @@ CASE_WITHDRAWN_V1 = "ombuds.case.withdrawn.v1"
 CASE_REDIRECTED_V1 = "ombuds.case.redirected.v1"
 CASE_SUPPLEMENTED_V1 = "ombuds.case.supplemented.v1"
 CASE_AMENDED_V1 = "ombuds.case.amended.v1"
+# Issue 6: the Retention workflow's proof that a closed case was purged from every store.
+CASE_DELETION_CERTIFIED_V1 = "ombuds.case.deletion-certified.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 
@@ -276,6 +278,20 @@ class CaseAmendedV1(EventBody):
     amendment_id: str
     field: str
     amended_at: datetime
+
+
+class CaseDeletionCertifiedV1(EventBody):
+    """Every store that held the case's record is cleared; names stores and counts only."""
+
+    control_number: str
+    certificate_id: str
+    issued_at: datetime
+    # When the purge fell due (None if the cases service never saw the run start).
+    due_at: datetime | None
+    # service -> store (table or file store) -> rows or files removed
+    manifests: dict[str, dict[str, int]]
+    # How many legal holds delayed the purge (their reasons stay in the cases service).
+    holds: int
 
 
 class NotificationSentV1(EventBody):

@@ -22,6 +22,8 @@ from ombuds_cases.lifecycle import SubmissionHandler
 from ombuds_cases.models import OutboxRecord
 from ombuds_cases.queue.router import router as saved_views_router
 from ombuds_cases.redirect.router import router as redirect_router
+from ombuds_cases.retention.certificates import RetentionActivities
+from ombuds_cases.retention.router import router as retention_router
 from ombuds_cases.router import router
 from ombuds_cases.staff.router import router as staff_router
 from ombuds_cases.ui.install import install_staff_ui
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Identity values stored before field encryption are sealed before anyone reads them.
         await seal_existing(session_factory, keyring)
         opener = SubmissionHandler(session_factory, temporal, keyring)
-        signals = SignalSender(session_factory, temporal)
+        signals = SignalSender(session_factory, temporal, retention_years=settings.retention_years)
         self_service = SelfServiceHandler(session_factory, signals, keyring)
         consumer = EventConsumer(
             settings.platform,
@@ -81,7 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         async def run_worker() -> None:
             client = await temporal.wait()
-            await build_worker(client, CaseActivities(session_factory)).run()
+            await build_worker(
+                client, CaseActivities(session_factory), RetentionActivities(session_factory)
+            ).run()
 
         loops = [temporal.run(), relay.run(), consumer.run(), audit.run(), signals.run()]
         if settings.run_worker:
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saved_views_router)
     app.include_router(disclosures_router)
     app.include_router(redirect_router)
+    app.include_router(retention_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ombuds_cases.case.records import PendingSignal
 from ombuds_cases.models import Case
+from ombuds_cases.retention import schedule
 from ombuds_cases.retention.starter import follow_lifecycle_signal
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
@@ -30,6 +31,15 @@ from ombuds_shared.contracts import (
 )
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import UnavailableError
+from ombuds_shared.retention_contracts import (
+    DEFAULT_RETENTION_YEARS,
+    LIFT_HOLD_SIGNAL,
+    PLACE_HOLD_SIGNAL,
+    LiftHold,
+    PlaceHold,
+    RetentionContract,
+    retention_workflow_id,
+)
 from ombuds_shared.tasks import raise_if_cancelling
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,13 @@ SIGNAL_MODELS: dict[str, type[Contract]] = {
     WITHDRAW_CASE_SIGNAL: WithdrawCase,
 }
 
+# Signals for the case's Retention run travel through the same outbox under this prefix.
+RETENTION_PREFIX = "retention:"
+RETENTION_SIGNAL_MODELS: dict[str, type[RetentionContract]] = {
+    PLACE_HOLD_SIGNAL: PlaceHold,
+    LIFT_HOLD_SIGNAL: LiftHold,
+}
+
 
 def queue_signal(session: AsyncSession, control_number: str, signal: str, body: Contract) -> None:
     """Stage a signal for the case's workflow in the caller's transaction."""
@@ -63,6 +80,22 @@ def queue_signal(session: AsyncSession, control_number: str, signal: str, body: 
     )
 
 
+def queue_retention_signal(
+    session: AsyncSession, control_number: str, signal: str, body: RetentionContract
+) -> None:
+    """Stage a signal for the case's Retention run (a legal hold) in the caller's transaction."""
+    if signal not in RETENTION_SIGNAL_MODELS:
+        raise ValueError(f"unknown Retention signal {signal}")
+    session.add(
+        PendingSignal(
+            control_number=control_number,
+            signal=RETENTION_PREFIX + signal,
+            payload=body.model_dump(mode="json"),
+            created_at=utcnow(),
+        )
+    )
+
+
 class SignalSender:
     """Sends pending signals in the order they were decided; one sender per service."""
 
@@ -71,8 +104,10 @@ class SignalSender:
         session_factory: async_sessionmaker[AsyncSession],
         temporal: TemporalClientSource,
         idle_seconds: float = 1.0,
+        retention_years: int = DEFAULT_RETENTION_YEARS,
     ) -> None:
         self._session_factory = session_factory
+        self._retention_years = retention_years
         self._temporal = temporal
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
@@ -117,6 +152,13 @@ class SignalSender:
                         break
                     row.sent_at = utcnow()
                     row.outcome = outcome
+                    await schedule.follow_signal(
+                        uow.session,
+                        row.control_number,
+                        row.signal,
+                        row.created_at,
+                        self._retention_years,
+                    )
                     # One commit per signal: a crash after a send repeats only that one.
                     await uow.commit()
                     sent += 1
@@ -124,11 +166,19 @@ class SignalSender:
 
     async def _send(self, row: PendingSignal) -> str | None:
         """The outcome to record, or None if Temporal could not be reached (try again later)."""
-        body = SIGNAL_MODELS[row.signal].model_validate(row.payload)
         try:
             client = self._temporal.client
+            if row.signal.startswith(RETENTION_PREFIX):
+                name = row.signal.removeprefix(RETENTION_PREFIX)
+                hold = RETENTION_SIGNAL_MODELS[name].model_validate(row.payload)
+                handle = client.get_workflow_handle(retention_workflow_id(row.control_number))
+                await handle.signal(name, hold)
+                return "delivered"
+            body = SIGNAL_MODELS[row.signal].model_validate(row.payload)
             # Retention first: repeating it is harmless, repeating a lifecycle signal is not.
-            await follow_lifecycle_signal(client, row.control_number, row.signal, row.created_at)
+            await follow_lifecycle_signal(
+                client, row.control_number, row.signal, row.created_at, self._retention_years
+            )
             handle = client.get_workflow_handle(case_workflow_id(row.control_number))
             await handle.signal(row.signal, body)
         except UnavailableError:
