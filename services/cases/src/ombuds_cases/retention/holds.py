@@ -16,7 +16,7 @@ from ombuds_cases.retention.models import (
     RetentionHold,
     RetentionSchedule,
 )
-from ombuds_cases.retention.schemas import HoldView, RetentionView
+from ombuds_cases.retention.schemas import HoldRequest, HoldView, RetentionView
 from ombuds_shared.db import utcnow
 from ombuds_shared.http import ConflictError, NotFoundError
 from ombuds_shared.retention_contracts import (
@@ -122,3 +122,16 @@ async def retention_of(session: AsyncSession, control_number: str) -> RetentionV
         certificate_id=row.certificate_id,
         holds=[hold_view(h) for h in await holds_of(session, control_number)],
     )
+
+
+async def place_from_form(
+    session: AsyncSession, control_number: str, body: HoldRequest, actor: str
+) -> RetentionHold:
+    """The case page's hold form (the action forms' calling convention)."""
+    return await place(session, control_number, body.reason, actor)
+
+
+async def lift_from_form(
+    session: AsyncSession, control_number: str, body: HoldRequest, actor: str
+) -> list[RetentionHold]:
+    return await lift(session, control_number, body.reason, actor)

@@ -14,6 +14,8 @@ from ombuds_cases import repository
 from ombuds_cases.audit.dependencies import request_audit
 from ombuds_cases.case import actions, closure, schemas
 from ombuds_cases.case.signals import SignalSender
+from ombuds_cases.retention import holds
+from ombuds_cases.retention.schemas import HoldRequest
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import StaffActor
@@ -59,6 +61,8 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "close": ActionForm(schemas.CloseCaseRequest, closure.close, ("reason", "disposition")),
     "reopen": ActionForm(schemas.ReopenCaseRequest, closure.reopen, ("reason",)),
     "withdraw": ActionForm(schemas.WithdrawCaseRequest, closure.withdraw, ("reason",)),
+    "hold": ActionForm(HoldRequest, holds.place_from_form, ("reason",)),
+    "lift-hold": ActionForm(HoldRequest, holds.lift_from_form, ("reason",)),
 }
 assert ACTION_FORMS.keys() == ACTION_PERMISSIONS.keys()
 

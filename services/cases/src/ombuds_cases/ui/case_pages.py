@@ -17,8 +17,11 @@ from ombuds_cases.audit.dependencies import request_audit, shown_fields
 from ombuds_cases.case import queries, schemas
 from ombuds_cases.case.status import STATUSES, CaseStatus
 from ombuds_cases.case.views import case_detail
+from ombuds_cases.disclosures.retention import years_after
 from ombuds_cases.models import Case
 from ombuds_cases.repository import CaseFilter
+from ombuds_cases.retention import holds as retention_holds
+from ombuds_cases.retention.schemas import RetentionView
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
@@ -56,7 +59,11 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "close": "case.close",
     "reopen": "case.reopen",
     "withdraw": "case.close",
+    # Legal holds on a closed case (the records officer's; no office involved).
+    "hold": "retention.hold",
+    "lift-hold": "retention.hold",
 }
+HOLD_ACTIONS = frozenset({"hold", "lift-hold"})
 # How long the case page waits for the workflow's own account of its state.
 WORKFLOW_QUERY_SECONDS = 2.0
 
@@ -178,6 +185,13 @@ async def _workflow_state(request: Request, control_number: str) -> dict[str, An
     return state if isinstance(state, dict) else None
 
 
+async def _retention(session: AsyncSession, control_number: str) -> RetentionView | None:
+    try:
+        return await retention_holds.retention_of(session, control_number)
+    except retention_holds.NoScheduleError:
+        return None
+
+
 def canonical_or_refuse(control_number: str) -> str:
     try:
         return parse_control_number(control_number)
@@ -212,7 +226,9 @@ async def case_page(
         except CaseNotFoundError as error:
             raise PageRefused(error.message, 404, actor) from error
         entries = await queries.timeline_of(session, case.id)
+        retention = await _retention(session, canonical) if case.closed_at else None
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
+    years: int = request.app.state.settings.retention_years
     workflow = await _workflow_state(request, canonical)
     return render(
         request,
@@ -221,12 +237,17 @@ async def case_page(
             "case": detail,
             "timeline": entries,
             "workflow": workflow,
+            "retention": retention,
+            # Before the run has started (the signal outbox catches up), the date it will get.
+            "expected_purge": years_after(case.closed_at, years) if case.closed_at else None,
             "values": values or {},
             "done": request.query_params.get("done"),
             "allowed": {
                 action
                 for action, permission in ACTION_PERMISSIONS.items()
                 if can(actor, permission, detail.office)
+                # A legal hold applies to a closed case only.
+                and (case.closed_at is not None or action not in HOLD_ACTIONS)
             },
             "words": words,
             "choices": {

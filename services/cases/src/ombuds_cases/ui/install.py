@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from ombuds_cases.ui import action_pages, admin_pages, case_pages, session_pages
+from ombuds_cases.ui import action_pages, admin_pages, case_pages, records_pages, session_pages
 from ombuds_cases.ui.pages import PREFIX, STATIC_DIR, install_pages, see_other
 from ombuds_shared.forms import FormSettings, install_form_protection
 
@@ -12,7 +12,7 @@ from ombuds_shared.forms import FormSettings, install_form_protection
 def install_staff_ui(app: FastAPI, forms: FormSettings) -> None:
     install_form_protection(app, forms)
     install_pages(app)
-    for module in (session_pages, case_pages, action_pages, admin_pages):
+    for module in (session_pages, case_pages, action_pages, admin_pages, records_pages):
         app.include_router(module.router)
 
     @app.get(PREFIX, include_in_schema=False)
