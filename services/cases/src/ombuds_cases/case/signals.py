@@ -152,13 +152,20 @@ class SignalSender:
                         break
                     row.sent_at = utcnow()
                     row.outcome = outcome
-                    await schedule.follow_signal(
+                    untold = await schedule.follow_signal(
                         uow.session,
                         row.control_number,
                         row.signal,
                         row.created_at,
                         self._retention_years,
                     )
+                    for hold in untold:  # a hold from before a reopening still stands
+                        queue_retention_signal(
+                            uow.session,
+                            row.control_number,
+                            PLACE_HOLD_SIGNAL,
+                            PlaceHold(reason=hold.reason, by=hold.placed_by),
+                        )
                     # One commit per signal: a crash after a send repeats only that one.
                     await uow.commit()
                     sent += 1

@@ -42,20 +42,27 @@ async def started(
     control_number: str,
     closed_at: datetime,
     period_years: int = DEFAULT_RETENTION_YEARS,
-) -> RetentionSchedule:
-    """A run started for this closure (a repeated start changes nothing but the same values)."""
+) -> list[RetentionHold]:
+    """A run started for this closure (a repeated start changes nothing).
+
+    Returns the standing holds the new run has not been told of: those placed during an
+    earlier closure whose run was cancelled by a reopening. Holds placed since this closure
+    are already in the signal outbox behind the start.
+    """
     row = await schedule_for(session, control_number)
+    rerun = row is not None and row.state == CANCELLED
     if row is None:
         row = RetentionSchedule(control_number=control_number)
         session.add(row)
+    standing = await standing_holds(session, control_number)
     row.closed_at = closed_at
     row.period_years = period_years
     # As the workflow computes it: 29 February falls on 28 February in other years.
     row.due_at = years_after(closed_at, period_years)
-    row.state = HELD if await standing_holds(session, control_number) else WAITING
+    row.state = HELD if standing else WAITING
     row.certificate_id = None
     row.updated_at = utcnow()
-    return row
+    return [hold for hold in standing if rerun and hold.placed_at < closed_at]
 
 
 async def set_state(
@@ -77,12 +84,14 @@ async def follow_signal(
     signal: str,
     decided_at: datetime,
     period_years: int = DEFAULT_RETENTION_YEARS,
-) -> None:
-    """The projection's side of `starter.follow_lifecycle_signal`, once Temporal took it."""
+) -> list[RetentionHold]:
+    """The projection's side of `starter.follow_lifecycle_signal`, once Temporal took it;
+    returns the standing holds the new run must still be told of (see `started`)."""
     if signal in (CLOSE_CASE_SIGNAL, WITHDRAW_CASE_SIGNAL):
-        await started(session, control_number, decided_at, period_years)
-    elif signal == REOPEN_CASE_SIGNAL:
+        return await started(session, control_number, decided_at, period_years)
+    if signal == REOPEN_CASE_SIGNAL:
         row = await schedule_for(session, control_number)
         # A certified record stays certified: reopening cannot bring a purge back.
         if row is not None and row.state != CERTIFIED:
             await set_state(session, control_number, CANCELLED)
+    return []
