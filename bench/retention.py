@@ -122,6 +122,18 @@ async def settled(client: Client, numbers: list[str], timeout: float = 3600) -> 
     return time.perf_counter() - started
 
 
+async def connect(address: str, timeout: float = 120) -> Client:
+    """The dev server listens before its frontend is healthy: try again until it answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await Client.connect(address, data_converter=pydantic_data_converter)
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def run(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()[0]
     work = ROOT / ".bench" / "retention"
@@ -131,7 +143,7 @@ async def run(args: argparse.Namespace) -> None:
     server = start_temporal(work, port, free_port(), db_file=db_file, headless=True)
     try:
         await wait_for_port_async(server, port)
-        client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+        client = await connect(f"127.0.0.1:{port}")
         stubs = StubActivities(client)
         # Each sleeping run has one workflow task: caching runs would only evict them again.
         workflows = Worker(
