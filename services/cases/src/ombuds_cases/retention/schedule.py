@@ -2,7 +2,8 @@
 
 Kept up to date where the run is driven from: the signal sender after it starts or cancels a
 run (in the commit that marks the signal sent), the holds API, and the certificate activity.
-Never commits (the caller's unit of work).
+The archive activity (`cases.archive_case`) is to call `set_state(..., ARCHIVING)` in its own
+transaction. Never commits (the caller's unit of work).
 """
 
 from datetime import datetime
