@@ -179,3 +179,23 @@ async def test_an_open_case_offers_no_hold_and_shows_no_purge_date(
     assert "/actions/hold" not in page.text
     assert "Purge due" not in page.text
     assert 'id="actions-heading"' not in page.text
+
+
+async def test_before_the_run_starts_the_page_shows_the_expected_date_and_a_standing_hold(
+    signed_in: SignIn, seed_staff: SeedStaff, open_case: OpenCase, session_factory: SessionFactory
+) -> None:
+    number = await open_case()
+    closed_at = datetime(2031, 6, 1, 9, 30, tzinfo=UTC)
+    async with UnitOfWork(session_factory) as uow:
+        case = await uow.session.scalar(select(Case).where(Case.control_number == number))
+        assert case is not None
+        case.status, case.closed_at = "closed", closed_at
+        await holds.place(uow.session, number, "grand jury subpoena", "records@agency.example.gov")
+        await uow.commit()
+    client = await signed_in(await seed_staff(Role.RECORDS_OFFICER))
+
+    page = await client.get(f"/staff/cases/{number}")
+
+    assert "Purge due <strong>2036-06-01 09:30 UTC</strong>, but <strong>held</strong>" in page.text
+    assert "Legal hold: grand jury subpoena" in page.text
+    assert "/actions/lift-hold" in page.text

@@ -21,6 +21,7 @@ from ombuds_cases.disclosures.retention import years_after
 from ombuds_cases.models import Case
 from ombuds_cases.repository import CaseFilter
 from ombuds_cases.retention import holds as retention_holds
+from ombuds_cases.retention import schedule
 from ombuds_cases.retention.schemas import RetentionView
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_cases.staff.auth import authorize
@@ -227,6 +228,8 @@ async def case_page(
             raise PageRefused(error.message, 404, actor) from error
         entries = await queries.timeline_of(session, case.id)
         retention = await _retention(session, canonical) if case.closed_at else None
+        # Also before the run has started: a hold placed then already stands.
+        standing = await schedule.standing_holds(session, canonical) if case.closed_at else []
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
     years: int = request.app.state.settings.retention_years
     workflow = await _workflow_state(request, canonical)
@@ -238,6 +241,7 @@ async def case_page(
             "timeline": entries,
             "workflow": workflow,
             "retention": retention,
+            "standing_holds": standing,
             # Before the run has started (the signal outbox catches up), the date it will get.
             "expected_purge": years_after(case.closed_at, years) if case.closed_at else None,
             "values": values or {},
