@@ -24,6 +24,8 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from ombuds_devstack.processes import free_port, start_temporal, wait_for_port_async
@@ -49,6 +51,14 @@ ROOT = Path(__file__).parents[1]
 WORKFLOW_QUEUE = "bench-retention"
 # The services the stub archive names; each confirms its own purge by signal.
 OTHER_SERVICES = ("intake", "referrals", "notifications")
+TRANSIENT = frozenset(
+    {
+        RPCStatusCode.NOT_FOUND,
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 
 
 class StubActivities:
@@ -95,12 +105,23 @@ async def start_many(
 
     async def start(number: str) -> None:
         async with limit:
-            await client.start_workflow(
-                RETENTION_WORKFLOW,
-                RetentionInput(control_number=number, closed_at=closed_at),
-                id=retention_workflow_id(number),
-                task_queue=WORKFLOW_QUEUE,
-            )
+            for attempt in range(20):
+                try:
+                    await client.start_workflow(
+                        RETENTION_WORKFLOW,
+                        RetentionInput(control_number=number, closed_at=closed_at),
+                        id=retention_workflow_id(number),
+                        task_queue=WORKFLOW_QUEUE,
+                    )
+                    return
+                except WorkflowAlreadyStartedError:
+                    return  # an earlier attempt got through before its answer was lost
+                except RPCError as error:
+                    # The dev server on an overloaded machine sheds load or loses its
+                    # namespace cache for a moment: try the same start again.
+                    if error.status not in TRANSIENT or attempt == 19:
+                        raise
+                    await asyncio.sleep(0.5 * (attempt + 1))
 
     await asyncio.gather(*(start(n) for n in numbers))
     return numbers
