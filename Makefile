@@ -15,7 +15,7 @@ export UV_NATIVE_TLS := 1
 help:
 	@echo "make run    - install, then start everything (Ctrl-C stops it)"
 	@echo "make test   - install, then lint, type-check and run every test"
-	@echo "make bench  - intake, audit, queue, referrals and whole-system figures against PostgreSQL"
+	@echo "make bench  - intake, audit, queue, referrals, retention and whole-system figures"
 	@echo "make lint   - ruff, mypy and the import contracts only"
 
 .tools/bin/uv:
@@ -55,6 +55,7 @@ bench: install
 	$(UV) run --frozen python -m bench.audit
 	$(UV) run --frozen python -m bench.cases
 	$(UV) run --frozen python -m bench.referrals
+	$(UV) run --frozen python -m bench.retention
 	$(UV) run --frozen python -m bench
 
 clean:

@@ -51,6 +51,8 @@ CASE_INFORMATION_REQUESTED_V1 = "ombuds.case.information-requested.v1"
 # Staff referred the case from the staff workspace (issue 5); the referrals service creates
 # the referral (with `referral_id` as its id) and starts its workflow.
 CASE_REFERRAL_REQUESTED_V1 = "ombuds.case.referral-requested.v1"
+# Issue 6: the Retention workflow's proof that a closed case was purged from every store.
+CASE_DELETION_CERTIFIED_V1 = "ombuds.case.deletion-certified.v1"
 NOTIFICATION_SENT_V1 = "ombuds.notification.sent.v1"
 NOTIFICATION_FAILED_V1 = "ombuds.notification.failed.v1"
 CASE_ARCHIVE_REQUESTED_V1 = "ombuds.case.archive-requested.v1"
@@ -351,6 +353,20 @@ class CaseReferralRequestedV1(EventBody):
     nature: str
     requested_by: str
     requested_at: datetime
+
+
+class CaseDeletionCertifiedV1(EventBody):
+    """Every store that held the case's record is cleared; names stores and counts only."""
+
+    control_number: str
+    certificate_id: str
+    issued_at: datetime
+    # When the purge fell due (None if the cases service never saw the run start).
+    due_at: datetime | None
+    # service -> store (table or file store) -> rows or files removed
+    manifests: dict[str, dict[str, int]]
+    # How many legal holds delayed the purge (their reasons stay in the cases service).
+    holds: int
 
 
 class NotificationSentV1(EventBody):

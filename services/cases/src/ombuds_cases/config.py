@@ -9,6 +9,7 @@ from ombuds_cases.audit.config import AuditSettings
 from ombuds_cases.crypto.config import FieldEncryptionSettings
 from ombuds_cases.privacy.config import BlindIndexSettings
 from ombuds_shared.forms import FormSettings
+from ombuds_shared.retention_contracts import DEFAULT_RETENTION_YEARS
 from ombuds_shared.settings import PlatformSettings
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     staff_session_hours: int = Field(default=8, ge=1, le=24)
     staff_totp_issuer: str = "Ombuds"
     staff_oidc_issuer: str | None = None
+    # CASES_RETENTION_YEARS: how long a closed case is kept before its purge (PIA 5.1: five).
+    # Read when a case's Retention run starts; runs already sleeping keep their own period.
+    retention_years: int = Field(default=DEFAULT_RETENTION_YEARS, ge=1, le=100)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # CASES_FIELD_KEYS / CASES_FIELD_KEY_ID: master keys for identity numbers and birth dates.

@@ -31,8 +31,10 @@ from ombuds_cases.redirect.router import router as redirect_router
 from ombuds_cases.referrals.consumer import HANDLED_TYPES as FOLLOWED_REFERRAL_TYPES
 from ombuds_cases.referrals.consumer import ReferralEventHandler
 from ombuds_cases.referrals.router import router as referrals_router
+from ombuds_cases.retention.certificates import RetentionActivities
 from ombuds_cases.retention.forwarding import HANDLED_TYPES as STORE_CLEARED_TYPES
 from ombuds_cases.retention.forwarding import StoreClearedHandler
+from ombuds_cases.retention.router import router as retention_router
 from ombuds_cases.router import router
 from ombuds_cases.sla.router import router as service_levels_router
 from ombuds_cases.staff.router import router as staff_router
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Cases opened before the blind index existed are indexed before anyone searches.
         await backfill_if_empty(session_factory, blind_key, keyring)
         opener = SubmissionHandler(session_factory, temporal, keyring, blind_key)
-        signals = SignalSender(session_factory, temporal)
+        signals = SignalSender(session_factory, temporal, retention_years=settings.retention_years)
         self_service = SelfServiceHandler(session_factory, signals, keyring, blind_key)
         consumer = EventConsumer(
             settings.platform,
@@ -105,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         async def run_worker() -> None:
             client = await temporal.wait()
-            await build_worker(client, CaseActivities(session_factory)).run()
+            await build_worker(
+                client, CaseActivities(session_factory), RetentionActivities(session_factory)
+            ).run()
 
         loops = [temporal.run(), relay.run(), consumer.run(), audit.run(), signals.run()]
         if settings.run_worker:
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(service_levels_router)
     app.include_router(privacy_router)
     app.include_router(referrals_router)
+    app.include_router(retention_router)
     install_staff_ui(app, settings.forms)
 
     def checks() -> dict[str, HealthCheck]:

@@ -8,6 +8,7 @@ from temporalio.worker import Worker
 
 from ombuds_cases.activities import CaseActivities
 from ombuds_cases.config import Settings
+from ombuds_cases.retention.certificates import RetentionActivities
 from ombuds_cases.sla.activities import SlaActivities
 from ombuds_shared.contracts import CASES_TASK_QUEUE
 from ombuds_shared.db import create_engine, create_session_factory
@@ -15,7 +16,9 @@ from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import connect_temporal
 
 
-def build_worker(client: Client, activities: CaseActivities) -> Worker:
+def build_worker(
+    client: Client, activities: CaseActivities, retention: RetentionActivities
+) -> Worker:
     sla = SlaActivities(activities.session_factory)
     return Worker(
         client,
@@ -23,6 +26,7 @@ def build_worker(client: Client, activities: CaseActivities) -> Worker:
         activities=[
             activities.record_status,
             activities.archive_case,
+            retention.issue_deletion_certificate,
             sla.record_sla_breach,
             sla.record_information_overdue,
         ],
@@ -34,7 +38,8 @@ async def _main() -> None:
     setup_tracing("ombuds-cases-worker", settings.platform)
     engine = create_engine(settings.database_url)
     client = await connect_temporal(settings.platform)
-    worker = build_worker(client, CaseActivities(create_session_factory(engine)))
+    sessions = create_session_factory(engine)
+    worker = build_worker(client, CaseActivities(sessions), RetentionActivities(sessions))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -79,7 +79,14 @@ def test_auditors_search_the_audit_trail_and_administrators_do_not() -> None:
 def test_administrators_manage_accounts_but_hold_no_case_or_audit_permission() -> None:
     admin = actor(Role.ADMINISTRATOR)
     held = {name for name in PERMISSIONS if can(admin, name, None)}
-    assert held == {"staff.read", "staff.manage", "training.attest"}
+    # Retention (issue 6): an administrator stands in for the records officer on legal holds.
+    assert held == {
+        "staff.read",
+        "staff.manage",
+        "training.attest",
+        "retention.hold",
+        "retention.read",
+    }
 
 
 def test_non_case_permissions_ignore_the_office() -> None:

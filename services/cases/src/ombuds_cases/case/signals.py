@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ombuds_cases.case.records import PendingSignal
 from ombuds_cases.models import Case
+from ombuds_cases.retention import schedule
 from ombuds_cases.retention.starter import follow_lifecycle_signal
 from ombuds_shared.contracts import (
     CLOSE_CASE_SIGNAL,
@@ -39,7 +40,13 @@ from ombuds_shared.contracts import (
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import UnavailableError
 from ombuds_shared.retention_contracts import (
+    DEFAULT_RETENTION_YEARS,
+    LIFT_HOLD_SIGNAL,
+    PLACE_HOLD_SIGNAL,
     STORE_CLEARED_SIGNAL,
+    LiftHold,
+    PlaceHold,
+    RetentionContract,
     StoreCleared,
     retention_workflow_id,
 )
@@ -69,6 +76,13 @@ SIGNAL_MODELS: dict[str, type[BaseModel]] = {
 # Signals for the case's Retention (`retention-<n>`); every other one is for `case-<n>`.
 RETENTION_SIGNALS = frozenset({STORE_CLEARED_SIGNAL})
 
+# Signals for the case's Retention run travel through the same outbox under this prefix.
+RETENTION_PREFIX = "retention:"
+RETENTION_SIGNAL_MODELS: dict[str, type[RetentionContract]] = {
+    PLACE_HOLD_SIGNAL: PlaceHold,
+    LIFT_HOLD_SIGNAL: LiftHold,
+}
+
 
 def target_workflow_id(control_number: str, signal: str) -> str:
     if signal in RETENTION_SIGNALS:
@@ -92,6 +106,22 @@ def queue_signal(
     )
 
 
+def queue_retention_signal(
+    session: AsyncSession, control_number: str, signal: str, body: RetentionContract
+) -> None:
+    """Stage a signal for the case's Retention run (a legal hold) in the caller's transaction."""
+    if signal not in RETENTION_SIGNAL_MODELS:
+        raise ValueError(f"unknown Retention signal {signal}")
+    session.add(
+        PendingSignal(
+            control_number=control_number,
+            signal=RETENTION_PREFIX + signal,
+            payload=body.model_dump(mode="json"),
+            created_at=utcnow(),
+        )
+    )
+
+
 class SignalSender:
     """Sends pending signals in the order they were decided; one sender per service."""
 
@@ -100,8 +130,10 @@ class SignalSender:
         session_factory: async_sessionmaker[AsyncSession],
         temporal: TemporalClientSource,
         idle_seconds: float = 1.0,
+        retention_years: int = DEFAULT_RETENTION_YEARS,
     ) -> None:
         self._session_factory = session_factory
+        self._retention_years = retention_years
         self._temporal = temporal
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
@@ -146,6 +178,20 @@ class SignalSender:
                         break
                     row.sent_at = utcnow()
                     row.outcome = outcome
+                    untold = await schedule.follow_signal(
+                        uow.session,
+                        row.control_number,
+                        row.signal,
+                        row.created_at,
+                        self._retention_years,
+                    )
+                    for hold in untold:  # a hold from before a reopening still stands
+                        queue_retention_signal(
+                            uow.session,
+                            row.control_number,
+                            PLACE_HOLD_SIGNAL,
+                            PlaceHold(reason=hold.reason, by=hold.placed_by),
+                        )
                     # One commit per signal: a crash after a send repeats only that one.
                     await uow.commit()
                     sent += 1
@@ -153,11 +199,19 @@ class SignalSender:
 
     async def _send(self, row: PendingSignal) -> str | None:
         """The outcome to record, or None if Temporal could not be reached (try again later)."""
-        body = SIGNAL_MODELS[row.signal].model_validate(row.payload)
         try:
             client = self._temporal.client
+            if row.signal.startswith(RETENTION_PREFIX):
+                name = row.signal.removeprefix(RETENTION_PREFIX)
+                hold = RETENTION_SIGNAL_MODELS[name].model_validate(row.payload)
+                handle = client.get_workflow_handle(retention_workflow_id(row.control_number))
+                await handle.signal(name, hold)
+                return "delivered"
+            body = SIGNAL_MODELS[row.signal].model_validate(row.payload)
             # Retention first: repeating it is harmless, repeating a lifecycle signal is not.
-            await follow_lifecycle_signal(client, row.control_number, row.signal, row.created_at)
+            await follow_lifecycle_signal(
+                client, row.control_number, row.signal, row.created_at, self._retention_years
+            )
             handle = client.get_workflow_handle(target_workflow_id(row.control_number, row.signal))
             await handle.signal(row.signal, body)
         except UnavailableError:

@@ -7,6 +7,7 @@ import ombuds_cases.privacy.models
 import ombuds_cases.queue.models
 import ombuds_cases.referrals.models
 import ombuds_cases.retention.archive_record
+import ombuds_cases.retention.models
 import ombuds_cases.staff.models  # noqa: F401  (registers the staff tables)
 from ombuds_cases.audit import models as audit_models  # noqa: F401  (registers its tables)
 from ombuds_cases.models import Base

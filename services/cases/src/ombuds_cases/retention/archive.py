@@ -33,7 +33,9 @@ from ombuds_cases.inforeq.models import InformationRequest
 from ombuds_cases.models import Case, OutboxRecord, StatusChange
 from ombuds_cases.privacy.models import PersonIndexEntry
 from ombuds_cases.referrals.models import CaseReferral
+from ombuds_cases.retention import schedule
 from ombuds_cases.retention.archive_record import CaseArchive
+from ombuds_cases.retention.models import ARCHIVING
 from ombuds_cases.service import CaseNotFoundError, add_event
 from ombuds_shared.db import utcnow
 from ombuds_shared.events import CASE_ARCHIVE_REQUESTED_V1, CaseArchiveRequestedV1, make_event
@@ -202,6 +204,7 @@ async def archive_case(session: AsyncSession, control_number: str) -> ArchiveRes
     case.archived_at = now
     case.updated_at = now
     session.add(_record(case, figures, manifest, now))
+    await schedule.set_state(session, control_number, ARCHIVING)
     timeline.record(
         session, case, "archived", "retention period ended: personal data purged", ARCHIVE_ACTOR
     )

@@ -74,7 +74,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.search": frozenset({_R.PRIVACY_OFFICER, _R.SECURITY_OFFICER}),
     "audit.verify": frozenset({_R.PRIVACY_OFFICER, _R.SECURITY_OFFICER}),
     # Records: retention and legal holds, disclosure accounting.
-    "retention.hold": frozenset({_R.RECORDS_OFFICER, _R.PRIVACY_OFFICER}),
+    # Legal holds are the records officer's call (an administrator stands in); the schedule,
+    # holds and certificates (control numbers and counts, no personal data) are also read
+    # by the privacy officer, who answers for the purge (PIA 5.2).
+    "retention.hold": frozenset({_R.RECORDS_OFFICER, _R.ADMINISTRATOR}),
+    "retention.read": frozenset({_R.RECORDS_OFFICER, _R.PRIVACY_OFFICER, _R.ADMINISTRATOR}),
     "disclosure.record": frozenset({_R.RECORDS_OFFICER, _R.PRIVACY_OFFICER}),
     # Privacy Act and FOIA requests, exports and amendment requests (PIA 7.1-7.3): the
     # privacy officer only; the search reaches every case of every office by a person's

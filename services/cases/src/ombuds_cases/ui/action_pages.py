@@ -18,6 +18,8 @@ from ombuds_cases.inforeq import service as inforeq
 from ombuds_cases.inforeq.schemas import RequestInformationBody
 from ombuds_cases.referrals import service as referrals
 from ombuds_cases.referrals.schemas import ReferCase
+from ombuds_cases.retention import holds
+from ombuds_cases.retention.schemas import HoldRequest
 from ombuds_cases.staff.auth import authorize
 from ombuds_cases.staff.errors import ForbiddenError
 from ombuds_cases.staff.policy import StaffActor
@@ -69,6 +71,8 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "reopen": ActionForm(schemas.ReopenCaseRequest, closure.reopen, ("reason",)),
     "withdraw": ActionForm(schemas.WithdrawCaseRequest, closure.withdraw, ("reason",)),
     "refer": ActionForm(ReferCase, referrals.refer, ("recipient_id", "purpose", "nature")),
+    "hold": ActionForm(HoldRequest, holds.place_from_form, ("reason",)),
+    "lift-hold": ActionForm(HoldRequest, holds.lift_from_form, ("reason",)),
 }
 assert ACTION_FORMS.keys() == ACTION_PERMISSIONS.keys()
 

@@ -18,9 +18,13 @@ from ombuds_cases.case import queries, schemas
 from ombuds_cases.case.deliveries import MESSAGE_FAILED
 from ombuds_cases.case.status import STATUSES, CaseStatus
 from ombuds_cases.case.views import case_detail
+from ombuds_cases.disclosures.retention import years_after
 from ombuds_cases.models import Case
 from ombuds_cases.referrals.schemas import SEEDED_RECIPIENTS
 from ombuds_cases.repository import CaseFilter
+from ombuds_cases.retention import holds as retention_holds
+from ombuds_cases.retention import schedule
+from ombuds_cases.retention.schemas import RetentionView
 from ombuds_cases.router import list_read_id
 from ombuds_cases.service import CaseNotFoundError
 from ombuds_cases.sla.levels import query_service_levels
@@ -62,7 +66,11 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "reopen": "case.reopen",
     "withdraw": "case.close",
     "refer": "case.update",
+    # Legal holds on a closed case (the records officer's; no office involved).
+    "hold": "retention.hold",
+    "lift-hold": "retention.hold",
 }
+HOLD_ACTIONS = frozenset({"hold", "lift-hold"})
 # How long the case page waits for the workflow's own account of its state.
 WORKFLOW_QUERY_SECONDS = 2.0
 
@@ -198,6 +206,13 @@ async def _service_levels(request: Request, control_number: str) -> ServiceLevel
         return None
 
 
+async def _retention(session: AsyncSession, control_number: str) -> RetentionView | None:
+    try:
+        return await retention_holds.retention_of(session, control_number)
+    except retention_holds.NoScheduleError:
+        return None
+
+
 def canonical_or_refuse(control_number: str) -> str:
     try:
         return parse_control_number(control_number)
@@ -234,7 +249,11 @@ async def case_page(
         except CaseNotFoundError as error:
             raise PageRefused(error.message, 404, actor) from error
         entries = await queries.timeline_of(session, case.id)
+        retention = await _retention(session, canonical) if case.closed_at else None
+        # Also before the run has started: a hold placed then already stands.
+        standing = await schedule.standing_holds(session, canonical) if case.closed_at else []
     await audit.record("read", "case", canonical, fields=shown_fields(detail))
+    years: int = request.app.state.settings.retention_years
     workflow = await _workflow_state(request, canonical)
     levels = await _service_levels(request, canonical)
     return render(
@@ -247,6 +266,10 @@ async def case_page(
             "failed_deliveries": [entry.data for entry in entries if entry.kind == MESSAGE_FAILED],
             "workflow": workflow,
             "levels": levels,
+            "retention": retention,
+            "standing_holds": standing,
+            # Before the run has started (the signal outbox catches up), the date it will get.
+            "expected_purge": years_after(case.closed_at, years) if case.closed_at else None,
             "values": values or {},
             "done": request.query_params.get("done"),
             "revealed": revealed or {},
@@ -256,7 +279,11 @@ async def case_page(
                 action
                 for action, permission in ACTION_PERMISSIONS.items()
                 # An archived case is purged and refuses every action: offer none.
-                if can(actor, permission, detail.office) and detail.archived_at is None
+                if can(actor, permission, detail.office)
+                # An archived case is purged and refuses every action: offer none.
+                and detail.archived_at is None
+                # A legal hold applies to a closed case only.
+                and (case.closed_at is not None or action not in HOLD_ACTIONS)
             },
             "words": words,
             "choices": {

@@ -9,6 +9,7 @@ from ombuds_cases.ui import (
     admin_pages,
     case_pages,
     privacy_pages,
+    records_pages,
     reveal_pages,
     session_pages,
 )
@@ -26,6 +27,7 @@ def install_staff_ui(app: FastAPI, forms: FormSettings) -> None:
         reveal_pages,
         admin_pages,
         privacy_pages,
+        records_pages,
     ):
         app.include_router(module.router)
 
