@@ -5,10 +5,10 @@ Referral workflows. The case's `referral-requested` event reaches the referrals 
 workflow delivers on the outbound topic (read here by CRCL's consumer) and to CRCL's signed
 webhook (a local receiver that checks every signature). CRCL acknowledges, responds and gives
 its disposition through the agency API; the case follows each step and ends `resolved` with
-that disposition. A second referral of the same complaint to the Department of State (outside
-DHS) is what the disclosure accounting lists: a share with CRCL stays inside DHS
-(552a(b)(1)) and is not accounted for. State's referral is recalled, and the case still waits
-for CRCL.
+that disposition. The disclosure accounting lists the CRCL referral as a need-to-know share
+inside DHS (552a(b)(1)) and a second referral of the same complaint to the Department of State
+(outside DHS) as a routine use (552a(b)(3)). State's referral is recalled, and the case still
+waits for CRCL.
 """
 
 import asyncio
@@ -168,22 +168,32 @@ async def test_a_complaint_referred_to_crcl_from_the_case_comes_back_with_its_di
         assert posted["referral_id"] == crcl_id
         assert receiver.refused == 0
 
-        # The same complaint to the Department of State, outside DHS: a disclosure.
+        # The same complaint to the Department of State, outside DHS: a routine use.
         also = await staff.post(
             f"/api/v1/cases/{number}/referrals",
             json={"recipient_id": "state", "purpose": "a visa matter raised in the complaint"},
         )
         state_id = also.json()["referrals"][1]["referral_id"]
 
-        async def accounted() -> list[Any]:
+        # Both referrals are accounted, each once, with the basis the record went under.
+        async def accounted() -> list[Any] | None:
             listed: list[Any] = (await staff.get(f"/api/v1/cases/{number}/disclosures")).json()
-            return listed
+            return listed if len(listed) >= 2 else None
 
-        [disclosure] = await eventually(accounted, timeout=60)
-        assert disclosure["recipient_name"] == "U.S. Department of State"
-        assert disclosure["purpose"] == "a visa matter raised in the complaint"
-        assert disclosure["disclosed_by"] == f"referral {state_id}"
-        assert disclosure["subject_name"] == "Ana Ruiz"
+        rows = await eventually(accounted, timeout=60)
+        assert len(rows) == 2
+        by_referral = {d["disclosed_by"]: d for d in rows}
+        assert sorted(by_referral) == sorted([f"referral {crcl_id}", f"referral {state_id}"])
+        to_crcl = by_referral[f"referral {crcl_id}"]
+        assert to_crcl["basis"] == "b1_need_to_know"
+        assert to_crcl["recipient_name"] == "DHS Office for Civil Rights and Civil Liberties"
+        assert to_crcl["purpose"] == "investigation of a civil rights complaint"
+        assert to_crcl["subject_name"] == "Ana Ruiz"
+        to_state = by_referral[f"referral {state_id}"]
+        assert to_state["basis"] == "b3_routine_use"
+        assert to_state["recipient_name"] == "U.S. Department of State"
+        assert to_state["purpose"] == "a visa matter raised in the complaint"
+        assert to_state["subject_name"] == "Ana Ruiz"
         recalled = await agency_api.post(
             f"/api/v1/referrals/{state_id}/recall", json={"reason": "CRCL has it"}, headers=STAFF
         )

@@ -434,14 +434,23 @@ REFERRAL_CORRECTION_NOTICE_V1 = "ombuds.referral.correction-notice.v1"
 REFERRAL_CORRECTION_UNDELIVERABLE_V1 = "ombuds.referral.correction-notice-undeliverable.v1"
 
 
+# Under which Privacy Act subsection a referral shares the record: need to know inside DHS
+# (552a(b)(1)), or a routine use of the DHS Correspondence Records SORN outside it (552a(b)(3),
+# PIA section 6.2).
+DisclosureBasis = Literal["b1_need_to_know", "b3_routine_use"]
+
+
 class DisclosureV1(EventBody):
-    """What Form DHS-191 accounts for (5 U.S.C. 552a(c)): set when a record leaves DHS."""
+    """What Form DHS-191 accounts for (5 U.S.C. 552a(c)), on every referral's first delivery."""
 
     date: datetime
     nature: str
     purpose: str
     recipient_name: str
     recipient_address: str
+    # Events staged before shares inside DHS were accounted carry no basis: only deliveries
+    # outside DHS had a disclosure then, so its absence means a routine use.
+    basis: DisclosureBasis = "b3_routine_use"
 
 
 class ReferralEventV1(EventBody):
@@ -461,7 +470,7 @@ class ReferralCreatedV1(ReferralEventV1):
 class ReferralDeliveredV1(ReferralEventV1):
     channel: str
     action: str
-    # Present for the first delivery of a referral to a body outside DHS.
+    # Present for the first delivery of every referral, inside DHS or outside it.
     disclosure: DisclosureV1 | None = None
 
 

@@ -89,8 +89,9 @@ async def test_kafka_delivery_goes_once_to_the_outbound_topic_keyed_by_agency(
         json.loads(r.payload)["data"] for r in rows if r.event_type == REFERRAL_DELIVERED_V1
     ]
     assert len(delivered) == 1
-    # The FBI is outside DHS: the event carries what Form DHS-191 needs.
+    # The FBI is outside DHS: the event carries what Form DHS-191 needs, as a routine use.
     disclosure = delivered[0]["disclosure"]
+    assert disclosure["basis"] == "b3_routine_use"
     assert disclosure["recipient_name"] == "Federal Bureau of Investigation"
     assert disclosure["recipient_address"].startswith("935 Pennsylvania Avenue NW")
     assert disclosure["purpose"] == referral["purpose"]
@@ -118,9 +119,10 @@ async def test_an_email_delivery_is_recorded_once_and_sends_nothing_here(
     ]
     assert delivered["channel"] == "email"
     assert delivered["disclosure"]["recipient_name"] == "U.S. Department of State"
+    assert delivered["disclosure"]["basis"] == "b3_routine_use"
 
 
-async def test_a_dhs_office_delivery_is_no_disclosure(
+async def test_a_dhs_component_delivery_is_a_need_to_know_disclosure(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
     referral = await refer(client, "crcl")
@@ -129,7 +131,10 @@ async def test_a_dhs_office_delivery_is_no_disclosure(
     [delivered] = [
         json.loads(r.payload)["data"] for r in rows if r.event_type == REFERRAL_DELIVERED_V1
     ]
-    assert delivered["disclosure"] is None
+    disclosure = delivered["disclosure"]
+    assert disclosure["basis"] == "b1_need_to_know"
+    assert disclosure["recipient_name"] == "DHS Office for Civil Rights and Civil Liberties"
+    assert disclosure["purpose"] == referral["purpose"]
 
 
 async def test_the_webhook_is_signed_and_the_receiver_verifies_it(

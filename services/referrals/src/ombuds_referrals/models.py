@@ -10,8 +10,9 @@ from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 from ombuds_shared.inbox import InboxRecordMixin
 from ombuds_shared.outbox import OutboxRecordMixin
 
-# Directory kinds: DHS-internal offices and components, and bodies outside DHS (whose
-# referrals are disclosures to account for under 5 U.S.C. 552a(c)).
+# Directory kinds: DHS-internal offices and components (referrals to them are need-to-know
+# shares, 552a(b)(1)), and bodies outside DHS (routine uses, 552a(b)(3)); every referral is
+# accounted for under 5 U.S.C. 552a(c) with its basis.
 INTERNAL_OFFICE = "internal_office"
 DHS_COMPONENT = "dhs_component"
 OUTSIDE_AGENCY = "outside_agency"

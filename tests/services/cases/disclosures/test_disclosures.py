@@ -1,6 +1,7 @@
-"""The accounting of disclosures on SQLite and PostgreSQL: a referral's delivery outside DHS
-recorded once however often its events arrive, deliveries inside DHS not accounted, manual
-disclosures, the per-case and per-person listings, and retention past the case's purge."""
+"""The accounting of disclosures on SQLite and PostgreSQL: every referral's delivery recorded
+once however often its events arrive, with its basis (need to know inside DHS, routine use
+outside it), manual disclosures, the per-case and per-person listings, and retention past the
+case's purge."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,16 +43,17 @@ def delivered(
     outside: bool = True,
 ) -> CloudEvent:
     """A `referral.delivered` as the referrals service publishes it (a fresh event id)."""
-    disclosure = (
-        DisclosureV1(
-            date=DELIVERED_AT,
-            nature="complaint narrative and contact details",
-            purpose="investigation of a threat to life",
-            recipient_name="Federal Bureau of Investigation",
-            recipient_address=FBI_ADDRESS,
-        )
+    disclosure = DisclosureV1(
+        date=DELIVERED_AT,
+        nature="complaint narrative and contact details",
+        purpose="investigation of a threat to life"
         if outside
-        else None
+        else "review of a civil-liberties complaint",
+        recipient_name="Federal Bureau of Investigation"
+        if outside
+        else "Office for Civil Rights and Civil Liberties",
+        recipient_address=FBI_ADDRESS if outside else CRCL_ADDRESS,
+        basis="b3_routine_use" if outside else "b1_need_to_know",
     )
     body = ReferralDeliveredV1(
         referral_id=referral_id,
@@ -63,6 +65,25 @@ def delivered(
         disclosure=disclosure,
     )
     return make_event("ombuds-referrals", REFERRAL_DELIVERED_V1, body, control_number)
+
+
+def in_flight(control_number: str, referral_id: str, form: dict[str, Any] | None) -> CloudEvent:
+    """A `referral.delivered` staged before the basis existed: outside DHS it carried a
+    disclosure without `basis`, inside DHS none at all."""
+    return CloudEvent(
+        source="ombuds-referrals",
+        type=REFERRAL_DELIVERED_V1,
+        subject=control_number,
+        data={
+            "referral_id": referral_id,
+            "control_number": control_number,
+            "recipient_id": "fbi" if form else "crcl",
+            "occurred_at": DELIVERED_AT.isoformat(),
+            "channel": "kafka",
+            "action": "referral",
+            "disclosure": form,
+        },
+    )
 
 
 async def rows_of(sessions: Sessions, control_number: str) -> list[Disclosure]:
@@ -84,6 +105,7 @@ async def test_a_delivery_outside_dhs_is_accounted_once_however_often_it_arrives
     await handler(delivered(number, "ref-fbi-1", channel="webhook"))  # same referral, new event
     [row] = await rows_of(session_factory, number)
     assert row.source == "referral"
+    assert row.basis == "b3_routine_use"
     assert row.subject_name == "Ana Pérez"
     assert row.subject_email == "ana@example.org"
     assert row.disclosed_at == DELIVERED_AT
@@ -96,12 +118,37 @@ async def test_a_delivery_outside_dhs_is_accounted_once_however_often_it_arrives
     assert row.retain_until == datetime(2031, 11, 20, 15, 30, tzinfo=UTC)
 
 
-async def test_a_delivery_inside_dhs_is_not_accounted(
+async def test_a_delivery_inside_dhs_is_accounted_as_need_to_know(
     session_factory: Sessions, open_case: OpenCase
 ) -> None:
     number = await open_case()
-    await ReferralDeliveryHandler(session_factory)(delivered(number, "ref-crcl", outside=False))
-    assert await rows_of(session_factory, number) == []
+    handler = ReferralDeliveryHandler(session_factory)
+    await handler(delivered(number, "ref-crcl", outside=False))
+    await handler(delivered(number, "ref-crcl", channel="email", outside=False))
+    [row] = await rows_of(session_factory, number)
+    assert row.basis == "b1_need_to_know"
+    assert row.recipient_name == "Office for Civil Rights and Civil Liberties"
+    assert row.recipient_address == CRCL_ADDRESS
+    assert row.disclosed_by == "referral ref-crcl"
+
+
+async def test_events_in_flight_from_before_the_basis_are_still_accepted(
+    session_factory: Sessions, open_case: OpenCase
+) -> None:
+    number = await open_case()
+    handler = ReferralDeliveryHandler(session_factory)
+    form = {
+        "date": DELIVERED_AT.isoformat(),
+        "nature": "complaint narrative",
+        "purpose": "investigation",
+        "recipient_name": "Federal Bureau of Investigation",
+        "recipient_address": FBI_ADDRESS,
+    }
+    await handler(in_flight(number, "ref-old-fbi", form))
+    # An old delivery inside DHS carried no form: nothing to account it with.
+    await handler(in_flight(number, "ref-old-crcl", None))
+    [row] = await rows_of(session_factory, number)
+    assert (row.disclosed_by, row.basis) == ("referral ref-old-fbi", "b3_routine_use")
 
 
 async def test_a_second_referral_of_the_same_case_is_a_second_row(
@@ -135,6 +182,7 @@ async def test_staff_record_a_manual_disclosure_listed_with_the_case(
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["source"] == "manual"
+    assert body["basis"] == "manual"
     assert body["method"] == "phone"
     assert body["subject_name"] == "Ana Pérez"
     assert body["disclosed_by"]
@@ -142,9 +190,9 @@ async def test_staff_record_a_manual_disclosure_listed_with_the_case(
 
     listed = await client.get(f"/api/v1/cases/{number}/disclosures")
     assert listed.status_code == 200
-    assert [(d["source"], d["recipient_name"]) for d in listed.json()] == [
-        ("referral", "Federal Bureau of Investigation"),
-        ("manual", "Department of State, Bureau of Consular Affairs"),
+    assert [(d["source"], d["basis"], d["recipient_name"]) for d in listed.json()] == [
+        ("referral", "b3_routine_use", "Federal Bureau of Investigation"),
+        ("manual", "manual", "Department of State, Bureau of Consular Affairs"),
     ]
 
 
@@ -184,10 +232,16 @@ async def test_disclosures_are_listed_per_person_by_email_or_name(
     for number in (first, second, other):
         created = await client.post(f"/api/v1/cases/{number}/disclosures", json=manual())
         assert created.status_code == 201
+    # A share inside DHS is listed too, so the person sees every office the record went to.
+    await ReferralDeliveryHandler(session_factory)(
+        delivered(first, f"ref-crcl-{first}", outside=False)
+    )
 
     by_email = await client.get("/api/v1/disclosures", params={"email": email.upper()})
     assert by_email.status_code == 200
-    assert sorted(d["control_number"] for d in by_email.json()) == sorted([first, second])
+    assert sorted((d["control_number"], d["basis"]) for d in by_email.json()) == sorted(
+        [(first, "manual"), (first, "b1_need_to_know"), (second, "manual")]
+    )
     by_name = await client.get("/api/v1/disclosures", params={"name": "  LUCÍA   gómez "})
     assert {first, second} <= {d["control_number"] for d in by_name.json()}
     assert other not in {d["control_number"] for d in by_name.json()}

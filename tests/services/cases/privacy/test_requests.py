@@ -136,7 +136,9 @@ async def test_the_export_holds_every_record_about_the_person_and_nothing_else(
         first["notes"][0]["text"] == "Spoke to her neighbour [REDACTED: third party], who saw it."
     )
     assert first["details"]["contact"]["phone"] == "[REDACTED: b6]"
-    assert [d["recipient_name"] for d in first["disclosures"]] == ["Department of State"]
+    assert [(d["recipient_name"], d["basis"]) for d in first["disclosures"]] == [
+        ("Department of State", "manual")
+    ]
     assert {"opened", "note_added"} <= {entry["kind"] for entry in first["timeline"]}
     assert second["findings"] == "The card was held in error."
     assert second["contact"]["email"] == person.email

@@ -14,14 +14,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ombuds_cases.models import Base
 from ombuds_shared.db import BigIntPk, UtcDateTime, utcnow
 
-# Where a row came from: the referrals service's first delivery of a referral outside DHS,
-# or a share staff recorded by hand (a phone call, an email).
+# Where a row came from: the referrals service's first delivery of a referral (inside DHS or
+# outside it), or a share staff recorded by hand (a phone call, an email).
 SOURCE_REFERRAL = "referral"
 SOURCE_MANUAL = "manual"
 # A Privacy Act or FOIA release, and a notice of correction sent to an earlier recipient
 # (552a(c)(4)): both recorded by the privacy office (ombuds_cases.privacy).
 SOURCE_RELEASE = "release"
 SOURCE_CORRECTION = "correction"
+
+# Why the record could be shared (`basis`): a referral to an office or component inside DHS
+# is a need-to-know share (552a(b)(1)); one outside DHS a routine use of the DHS
+# Correspondence Records SORN (552a(b)(3), PIA section 6.2). Manual entries, releases and
+# notices of correction carry their source as their basis. Shares inside DHS need no
+# accounting under 552a(c), but they are listed anyway so the individual sees every office
+# their record went to.
+BASIS_NEED_TO_KNOW = "b1_need_to_know"
+BASIS_ROUTINE_USE = "b3_routine_use"
 
 
 class Disclosure(Base):
@@ -32,6 +41,7 @@ class Disclosure(Base):
     # delivery event of the same referral, or a replay, finds it taken.
     source_key: Mapped[str] = mapped_column(String(100), unique=True)
     source: Mapped[str] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(String(32))
     control_number: Mapped[str] = mapped_column(String(32), index=True)
     # The individual the record is about: the case's contact (None for anonymous cases).
     subject_name: Mapped[str | None] = mapped_column(String(201), nullable=True)

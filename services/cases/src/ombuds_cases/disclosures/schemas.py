@@ -33,6 +33,8 @@ class ManualDisclosure(BaseModel):
 class DisclosureView(BaseModel):
     id: int
     source: str
+    # b1_need_to_know, b3_routine_use, manual, release or correction (see models.py).
+    basis: str
     control_number: str
     subject_name: str | None
     subject_email: str | None

@@ -31,6 +31,7 @@ def subject_name(case: Case | None) -> str | None:
 def _row(
     *,
     source: str,
+    basis: str,
     source_key: str,
     control_number: str,
     case: Case | None,
@@ -46,6 +47,7 @@ def _row(
     name = subject_name(case)
     return Disclosure(
         source=source,
+        basis=basis,
         source_key=source_key,
         control_number=control_number,
         subject_name=name,
@@ -66,11 +68,12 @@ def _row(
 async def record_referral_delivery(
     session: AsyncSession, delivered: ReferralDeliveredV1
 ) -> Disclosure | None:
-    """Account for a referral's delivery outside DHS, once per referral.
+    """Account for a referral's first delivery, inside DHS or outside it, once per referral.
 
-    Deliveries inside DHS carry no `disclosure` (a need-to-know share within the agency,
-    552a(b)(1), is not accounted for under 552a(c)), and nor do a referral's later
-    deliveries on other channels or its reminders: those change nothing here.
+    The event's `disclosure` says under which basis the record went (need to know inside
+    DHS, a routine use outside it). A referral's later deliveries on other channels and its
+    reminders carry none and change nothing here; nor do events staged before inside-DHS
+    shares were accounted, which carried none for them.
     """
     if delivered.disclosure is None:
         return None
@@ -82,6 +85,7 @@ async def record_referral_delivery(
     form = delivered.disclosure
     row = _row(
         source=SOURCE_REFERRAL,
+        basis=form.basis,
         source_key=source_key,
         control_number=delivered.control_number,
         case=case,
@@ -106,6 +110,7 @@ async def record_manual(
         raise CaseNotFoundError(control_number)
     row = _row(
         source=SOURCE_MANUAL,
+        basis=SOURCE_MANUAL,
         source_key=f"{SOURCE_MANUAL}:{uuid.uuid4()}",
         control_number=control_number,
         case=case,
@@ -138,6 +143,7 @@ async def record_privacy_share(
     """A release to a requester or a notice of correction, made by the privacy office."""
     row = _row(
         source=source,
+        basis=source,
         source_key=source_key,
         control_number=case.control_number,
         case=case,
@@ -196,6 +202,7 @@ def view(row: Disclosure) -> DisclosureView:
     return DisclosureView(
         id=row.id,
         source=row.source,
+        basis=row.basis,
         control_number=row.control_number,
         subject_name=row.subject_name,
         subject_email=row.subject_email,

@@ -148,6 +148,7 @@ async def case_record(
                 "nature": d.nature,
                 "purpose": d.purpose,
                 "method": d.method,
+                "basis": d.basis,
             }
             for d in accounting
         ],

@@ -29,14 +29,14 @@ def stage_outbound(session: AsyncSession, body: ReferralOutboundV1) -> None:
     add_to_outbox(session, OutboxRecord, REFERRALS_OUTBOUND_TOPIC, event)
 
 
-def disclosure(referral: Referral, recipient: DirectoryEntry) -> DisclosureV1 | None:
-    """Form DHS-191's fields when the referral leaves DHS; None for DHS offices."""
-    if recipient.kind != OUTSIDE_AGENCY:
-        return None
+def disclosure(referral: Referral, recipient: DirectoryEntry) -> DisclosureV1:
+    """Form DHS-191's fields for a referral: a need-to-know share inside DHS, a routine use
+    outside it. Both are accounted so the individual sees every office the record went to."""
     return DisclosureV1(
         date=referral.delivered_at or referral.created_at,
         nature=referral.nature,
         purpose=referral.purpose,
         recipient_name=recipient.name,
         recipient_address=recipient.postal_address,
+        basis="b3_routine_use" if recipient.kind == OUTSIDE_AGENCY else "b1_need_to_know",
     )
