@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ombuds_cases.disclosures.models import Disclosure
 from ombuds_cases.migrate import MIGRATIONS
 
-BEFORE = "0010_case_referrals"
+BEFORE = "0010_retention_records"
 
 
 def _migrate(direction: str, revision: str, url: str) -> None:

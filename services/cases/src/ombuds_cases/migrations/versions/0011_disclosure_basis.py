@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_disclosure_basis"
-down_revision: str | None = "0010_case_referrals"
+down_revision: str | None = "0010_retention_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
