@@ -352,3 +352,29 @@ async def test_a_callback_without_this_browsers_state_is_refused(
         assert refused.status_code == 401
         assert DID_NOT_WORK in refused.text
         assert SESSION_COOKIE not in refused.cookies
+
+
+def test_the_issuer_needs_the_client_and_https_in_production() -> None:
+    with pytest.raises(ValueError, match="CASES_STAFF_OIDC_CLIENT_ID and CASES_STAFF_OIDC_CLIENT"):
+        Settings(staff_oidc_issuer="https://login.example.gov")
+    with pytest.raises(ValueError, match="must be an https:// URL in production"):
+        Settings.model_validate(
+            {
+                "dev_staff_token": "a-production-token",
+                "platform": platform("production"),
+                "staff_oidc_issuer": "http://login.example.gov",
+                "staff_oidc_client_id": "ombuds",
+                "staff_oidc_client_secret": "secret",
+            }
+        )
+
+
+async def test_without_an_issuer_there_is_no_button_and_no_route(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/staff/sign-in")
+
+    assert page.status_code == 200
+    assert "/staff/sign-in/oidc" not in page.text
+    assert (await client.get("/staff/sign-in/oidc")).status_code == 404
+    assert (await client.get("/staff/sign-in/oidc/callback")).status_code == 404
