@@ -46,8 +46,11 @@ def ensure_installed() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_idp(redirect_uri: str) -> AsyncIterator[ProviderUnderTest]:
-    """The provider on a free port until the block ends, with one confidential client."""
+async def running_idp(
+    redirect_uri: str, host: str = "127.0.0.1"
+) -> AsyncIterator[ProviderUnderTest]:
+    """The provider on a free port until the block ends, with one confidential client.
+    `host` names it in the issuer URL (`localhost` puts it on another site than 127.0.0.1)."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("Node.js is needed for the test OpenID provider")
@@ -55,7 +58,7 @@ async def running_idp(redirect_uri: str) -> AsyncIterator[ProviderUnderTest]:
     key = RSAKey.generate_key(2048, parameters={"kid": "test-idp-1", "use": "sig", "alg": "RS256"})
     port = free_port()
     idp = ProviderUnderTest(
-        issuer=f"http://127.0.0.1:{port}",
+        issuer=f"http://{host}:{port}",
         client_id="ombuds-cases",
         client_secret="a-client-secret-of-the-test-provider",
         redirect_uri=redirect_uri,
@@ -71,6 +74,7 @@ async def running_idp(redirect_uri: str) -> AsyncIterator[ProviderUnderTest]:
         node,
         str(PROVIDER_DIR / "idp.mjs"),
         str(port),
+        host,
         json.dumps(config),
         cwd=PROVIDER_DIR,
         stdout=asyncio.subprocess.PIPE,

@@ -1,6 +1,6 @@
 // A real OpenID provider (panva/oidc-provider) for the staff OIDC sign-in tests.
 //
-// node idp.mjs PORT CONFIG_JSON, where CONFIG_JSON is {"client_id", "client_secret",
+// node idp.mjs PORT HOST CONFIG_JSON (HOST names it in the issuer URL), where CONFIG_JSON is {"client_id", "client_secret",
 // "redirect_uri", "jwk"}: one confidential client and the provider's private signing key (the
 // tests hold it too, so they can hand the relying party validly signed but wrong tokens).
 // The provider's directory is in memory: a test puts a person in with
@@ -9,9 +9,9 @@
 // Prints "ready" once listening.
 import Provider from "oidc-provider";
 
-const [port, rawConfig] = process.argv.slice(2);
+const [port, host, rawConfig] = process.argv.slice(2);
 const config = JSON.parse(rawConfig);
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `http://${host}:${port}`;
 
 const people = new Map();
 
