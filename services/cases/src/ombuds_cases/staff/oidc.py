@@ -166,7 +166,7 @@ def verify_id_token(
             sub={"essential": True},
             nonce={"essential": True, "value": nonce},
         ).validate(token.claims)
-    except (JoseError, ValueError, KeyError) as error:
+    except (JoseError, ValueError, KeyError, TypeError) as error:
         raise OidcError(f"the ID token was refused: {error!r}") from error
     claims = token.claims
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
