@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install browsers run test lint unit integration e2e bench clean
+.PHONY: help install browsers test-idp run test lint unit integration e2e bench clean
 
 help:
 	@echo "make run    - install, then start everything (Ctrl-C stops it)"
@@ -33,6 +33,13 @@ browsers:
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then apt-get update && apt-get install -y $$missing; fi
 
+# The OIDC sign-in tests run a real OpenID provider (npm `oidc-provider`) on the machine's
+# Node.js, installed from its lock file into tests/support/oidc_provider/node_modules.
+test-idp:
+	@command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
+	@[ -d tests/support/oidc_provider/node_modules/oidc-provider ] || \
+	  npm ci --no-audit --no-fund --prefix tests/support/oidc_provider
+
 run: install
 	$(UV) run --frozen python -m ombuds_devstack run
 
@@ -45,7 +52,7 @@ lint: install
 unit: install
 	$(UV) run --frozen pytest -m "not integration and not e2e"
 
-test: lint browsers
+test: lint browsers test-idp
 	$(UV) run --frozen pytest
 
 # Each part prints its own figures against the issue's target; run one alone with

@@ -2,7 +2,7 @@
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_cases.audit.config import AuditSettings
@@ -24,10 +24,17 @@ class Settings(BaseSettings):
     dev_staff_token: str = DEVELOPMENT_STAFF_TOKEN
     run_worker: bool = True
     # Staff sign-in (ombuds_cases.staff): how long a session lasts, the name authenticator
-    # apps show for the TOTP entry, and an OpenID Connect issuer (reserved: not built yet).
+    # apps show for the TOTP entry.
     staff_session_hours: int = Field(default=8, ge=1, le=24)
     staff_totp_issuer: str = "Ombuds"
+    # OpenID Connect sign-in (ombuds_cases.staff.oidc), offered beside password + TOTP when the
+    # issuer is set; it signs in existing accounts only. The redirect URL defaults to this
+    # app's own /staff/sign-in/oidc/callback as the request reached it.
     staff_oidc_issuer: str | None = None
+    staff_oidc_client_id: str | None = None
+    staff_oidc_client_secret: SecretStr | None = None
+    staff_oidc_redirect_url: str | None = None
+    staff_oidc_provider_name: str = Field(default="single sign-on", min_length=1, max_length=60)
     # CASES_RETENTION_YEARS: how long a closed case is kept before its purge (PIA 5.1: five).
     # Read when a case's Retention run starts; runs already sleeping keep their own period.
     retention_years: int = Field(default=DEFAULT_RETENTION_YEARS, ge=1, le=100)
@@ -52,10 +59,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _no_silently_ignored_oidc(self) -> Self:
-        if self.staff_oidc_issuer is not None:
-            raise ValueError(
-                "CASES_STAFF_OIDC_ISSUER: OpenID Connect sign-in is not implemented yet; "
-                "staff sign in with email, password and TOTP"
+    def _oidc_complete(self) -> Self:
+        if self.staff_oidc_issuer is None:
+            return self
+        missing = [
+            f"CASES_STAFF_OIDC_{name.upper()}"
+            for name, value in (
+                ("client_id", self.staff_oidc_client_id),
+                ("client_secret", self.staff_oidc_client_secret),
             )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"CASES_STAFF_OIDC_ISSUER is set, so {' and '.join(missing)} must be set too"
+            )
+        # A plain-http issuer hands out identities anyone on the path could rewrite.
+        if self.platform.environment == "production" and not self.staff_oidc_issuer.startswith(
+            "https://"
+        ):
+            raise ValueError("CASES_STAFF_OIDC_ISSUER must be an https:// URL in production")
         return self

@@ -225,11 +225,9 @@ async def test_the_development_token_is_refused_in_production(
     assert response.json()["detail"] == "The development token is refused in production."
 
 
-def test_production_refuses_the_default_development_token_and_oidc() -> None:
+def test_production_refuses_the_default_development_token() -> None:
     with pytest.raises(ValueError, match="CASES_DEV_STAFF_TOKEN"):
         Settings(platform=platform("production"))
-    with pytest.raises(ValueError, match="not implemented yet"):
-        Settings(staff_oidc_issuer="https://login.example.gov")
 
 
 async def test_five_wrong_tries_lock_the_account_for_a_while(

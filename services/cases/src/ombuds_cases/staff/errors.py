@@ -29,6 +29,13 @@ class SignInRefusedError(ServiceError):
         super().__init__("The email, password or code is not right.")
 
 
+class OidcSignInRefusedError(ServiceError):
+    """An OpenID Connect sign-in that opens no session; the message says why, in general terms."""
+
+    status_code = 401
+    code = "sign_in_refused"
+
+
 class AccountBlockedError(ServiceError):
     status_code = 403
     code = "account_blocked"

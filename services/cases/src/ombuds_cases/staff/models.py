@@ -26,6 +26,10 @@ class StaffAccount(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last TOTP time step accepted: a code is good once, even within its window.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The OpenID Connect issuer's `sub`, pinned at the first OIDC sign-in (by verified email).
+    oidc_subject: Mapped[str | None] = mapped_column(
+        String(255), nullable=True, unique=True, index=True
+    )
     # Wrong passwords or codes in a row; at the limit the account is locked for a while.
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

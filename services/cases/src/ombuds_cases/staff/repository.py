@@ -23,6 +23,13 @@ async def by_email(
     return found
 
 
+async def by_oidc_subject(session: AsyncSession, subject: str) -> StaffAccount | None:
+    found: StaffAccount | None = await session.scalar(
+        select(StaffAccount).where(StaffAccount.oidc_subject == subject).with_for_update()
+    )
+    return found
+
+
 async def page(
     session: AsyncSession, office: str | None, role: str | None, limit: int, offset: int
 ) -> tuple[list[StaffAccount], int]:

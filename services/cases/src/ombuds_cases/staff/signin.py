@@ -5,8 +5,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ombuds_cases.staff import credentials, repository
-from ombuds_cases.staff.errors import AccountBlockedError, SignInRefusedError, StaffRuleError
+from ombuds_cases.staff.errors import (
+    AccountBlockedError,
+    OidcSignInRefusedError,
+    SignInRefusedError,
+    StaffRuleError,
+)
 from ombuds_cases.staff.models import StaffAccount, StaffSession
+from ombuds_cases.staff.oidc import Identity
 from ombuds_cases.staff.policy import Office, Role, StaffActor
 
 # PIA 8.2: the course is annual; an attestation older than this blocks the account.
@@ -79,6 +85,54 @@ async def sign_in(
     reason = blocked_reason(account, latest.completed_on if latest else None, now.date())
     if reason is not None:
         raise AccountBlockedError(reason)
+    return _open_session(session, account, now, lifetime)
+
+
+# Said of every identity that opens no account, so the answer tells nothing about which exist.
+NOT_LINKED = (
+    "This sign-in is not linked to a staff account. Ask your supervisor or an administrator "
+    "to designate one for your verified email address."
+)
+
+
+async def _account_of(session: AsyncSession, identity: Identity) -> StaffAccount | None:
+    """The account pinned to the subject, else (first time) the one with its verified email."""
+    pinned = await repository.by_oidc_subject(session, identity.subject)
+    if pinned is not None:
+        return pinned
+    if identity.email is None or not identity.email_verified:
+        return None
+    account = await repository.by_email(session, identity.email, for_update=True)
+    # Pinned to another subject: the email moved to someone else at the provider.
+    if account is None or account.oidc_subject is not None:
+        return None
+    return account
+
+
+async def sign_in_oidc(
+    session: AsyncSession, identity: Identity, now: datetime, lifetime: timedelta
+) -> tuple[str, StaffSession, StaffAccount]:
+    """Open a session for an existing, working account that a verified ID token names.
+
+    It never creates an account or changes a role: designation, expiry, deactivation and the
+    privacy-training block apply exactly as to password + TOTP.
+    """
+    account = await _account_of(session, identity)
+    if account is None:
+        raise OidcSignInRefusedError(NOT_LINKED)
+    latest = await repository.latest_attestation(session, account.id)
+    reason = blocked_reason(account, latest.completed_on if latest else None, now.date())
+    if reason is not None:
+        raise AccountBlockedError(reason)
+    if account.oidc_subject is None:
+        account.oidc_subject = identity.subject
+        account.updated_at = now
+    return _open_session(session, account, now, lifetime)
+
+
+def _open_session(
+    session: AsyncSession, account: StaffAccount, now: datetime, lifetime: timedelta
+) -> tuple[str, StaffSession, StaffAccount]:
     token = credentials.new_session_token()
     staff_session = StaffSession(
         token_hash=credentials.token_hash(token),

@@ -8,6 +8,7 @@ from ombuds_cases.ui import (
     action_pages,
     admin_pages,
     case_pages,
+    oidc_pages,
     privacy_pages,
     records_pages,
     reveal_pages,
@@ -22,6 +23,7 @@ def install_staff_ui(app: FastAPI, forms: FormSettings) -> None:
     install_pages(app)
     for module in (
         session_pages,
+        oidc_pages,
         case_pages,
         action_pages,
         reveal_pages,
