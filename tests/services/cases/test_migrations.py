@@ -1,20 +1,17 @@
 """The hand-written migrations build exactly the tables the models describe, and go back."""
 
 import asyncio
-from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import ombuds_cases.case.records
 import ombuds_cases.queue.models  # noqa: F401  (registers saved views)
 from ombuds_cases.migrate import MIGRATIONS
-from ombuds_cases.models import SEARCH_VECTOR, Base
 from ombuds_shared.db import create_engine
+from support.cases_schema import model_diff
 
 CASE_MODEL_TABLES = {
     "timeline_entries",
@@ -25,32 +22,6 @@ CASE_MODEL_TABLES = {
     "amendments",
     "pending_signals",
 }
-
-
-def _unmapped_search_vector(
-    item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """PostgreSQL's stored search vector and its GIN index, which no model maps."""
-    if not reflected or compare_to is not None or item.table.name != "cases":
-        return False
-    if type_ == "column":
-        return bool(name == SEARCH_VECTOR)
-    if type_ == "index":
-        return [c.name for c in item.columns] == [SEARCH_VECTOR]
-    return False
-
-
-def _diff(connection: Connection) -> list[Any]:
-    # Everything the models map must match; the search vector is checked on its own
-    # (tests/services/cases/queue/test_search_vectors.py).
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_object": lambda *args: not _unmapped_search_vector(*args),
-        },
-    )
-    return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -73,7 +44,7 @@ async def test_migrations_match_the_models(migrated_url: str) -> None:
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_tables) >= CASE_MODEL_TABLES
-            assert await connection.run_sync(_diff) == []
+            assert await connection.run_sync(model_diff) == []
     finally:
         await engine.dispose()
 

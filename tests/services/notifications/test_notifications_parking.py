@@ -5,6 +5,7 @@ arrives (through the handler, and through the real broker and SMTP sink)."""
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,21 +20,39 @@ from ombuds_notifications.lifecycle import LifecycleMessenger
 from ombuds_notifications.main import create_app
 from ombuds_notifications.models import InboxRecord, ParkedEvent
 from ombuds_shared.db import create_session_factory
-from ombuds_shared.events import CloudEvent
+from ombuds_shared.events import (
+    CASE_INFORMATION_REQUESTED_V1,
+    CaseInformationRequestedV1,
+    CloudEvent,
+)
 from ombuds_shared.settings import PlatformSettings
 from support.infra import Infra
 
 from .test_notifications_lifecycle import (
+    NOW,
+    case_event,
     closed,
     mails_for,
     publish,
     received,
-    status_changed,
     text_of,
 )
 
 Sessions = async_sessionmaker[AsyncSession]
 PARTITIONS = [0, 1, 2]  # ensure_topics' default
+
+
+def information_requested(number: str, question: str) -> CloudEvent:
+    """The request's own event carries the question (the status move itself sends nothing)."""
+    body = CaseInformationRequestedV1(
+        control_number=number,
+        request_id="req-1",
+        question=question,
+        due_at=NOW + timedelta(days=28),
+        reply_path=f"/manage/{number}/reply/req-1",
+        requested_at=NOW,
+    )
+    return case_event(CASE_INFORMATION_REQUESTED_V1, body, number)
 
 
 async def parked_of(sessions: Sessions, number: str) -> list[str]:
@@ -57,7 +76,7 @@ async def test_an_early_case_event_is_parked_at_once_and_replayed_in_order_when_
     messenger = LifecycleMessenger(session_factory, settings)
     submission = received()
     number = submission.subject
-    question = status_changed(number, "awaiting_information", "Which port were you at?")
+    question = information_requested(number, "Which port were you at?")
     closure = closed(number)
 
     started = time.monotonic()

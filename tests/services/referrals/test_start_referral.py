@@ -101,7 +101,13 @@ async def test_a_running_case_starts_the_referral_as_its_child(client: Client) -
         id=case_workflow_id(number),
         task_queue=QUEUE,
     )
-    referral = Referral(id=str(uuid.uuid4()), control_number=number, recipient_id="crcl")
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        control_number=number,
+        recipient_id="crcl",
+        purpose="civil rights review",
+        nature="complaint narrative and contact details",
+    )
 
     how = await start_referral(client, referral, crcl(), task_queue=QUEUE)
 
@@ -114,7 +120,13 @@ async def test_a_running_case_starts_the_referral_as_its_child(client: Client) -
 
 async def test_without_a_case_workflow_the_referral_is_started_directly(client: Client) -> None:
     number = new_control_number()
-    referral = Referral(id=str(uuid.uuid4()), control_number=number, recipient_id="crcl")
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        control_number=number,
+        recipient_id="crcl",
+        purpose="civil rights review",
+        nature="complaint narrative and contact details",
+    )
 
     how = await start_referral(client, referral, crcl(), task_queue=QUEUE)
     again = await start_referral(client, referral, crcl(), task_queue=QUEUE)

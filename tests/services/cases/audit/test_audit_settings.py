@@ -23,6 +23,8 @@ def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch)
     # Field encryption's own production key, so only the audit key is missing here.
     monkeypatch.setenv("CASES_FIELD_KEYS", f'{{"2026-11": "{PRODUCTION_KEY}"}}')
     monkeypatch.setenv("CASES_FIELD_KEY_ID", "2026-11")
+    # The blind index's own production key (privacy/), likewise.
+    monkeypatch.setenv("CASES_BLIND_INDEX_KEY", "B" * 43 + "=")
     # The staff UI's CSRF secret is refused at its default in production too.
     monkeypatch.setenv("OMBUDS_FORMS_SECRET", "a-production-form-secret-of-32-characters-or-more")
 

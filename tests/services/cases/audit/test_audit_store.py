@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -30,9 +28,9 @@ from ombuds_cases.audit.store import CheckpointPolicy, append, whole_log
 from ombuds_cases.audit.verify import verify_database
 from ombuds_cases.audit.writer import AuditUnavailableError, AuditWriter
 from ombuds_cases.migrate import MIGRATIONS
-from ombuds_cases.models import Base
 from ombuds_shared.db import UnitOfWork, create_engine, create_session_factory
 from ombuds_shared.migrations import upgrade_to_head
+from support.cases_schema import model_diff
 
 SETTINGS = AuditSettings()
 
@@ -204,11 +202,6 @@ async def test_verify_trusts_retired_keys_after_rotation(
     assert set(trusted_keys(with_old.signer(), with_old.verify_keys)) == {"development", "2027"}
 
 
-def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
@@ -231,13 +224,13 @@ def _migrate(direction: str, revision: str, url: str) -> None:
 
 async def test_the_migration_matches_the_models_and_goes_down_and_up(fresh_cases_url: str) -> None:
     assert {"audit_records", "audit_checkpoints"} <= await _inspect(fresh_cases_url, _tables)
-    assert await _inspect(fresh_cases_url, _diff) == []
+    assert await _inspect(fresh_cases_url, model_diff) == []
 
     await asyncio.to_thread(_migrate, "downgrade", "0002", fresh_cases_url)
     assert not {"audit_records", "audit_checkpoints"} & await _inspect(fresh_cases_url, _tables)
 
     await asyncio.to_thread(_migrate, "upgrade", "head", fresh_cases_url)
-    assert await _inspect(fresh_cases_url, _diff) == []
+    assert await _inspect(fresh_cases_url, model_diff) == []
     engine = create_engine(fresh_cases_url)
     try:
         await append_committed(create_session_factory(engine), [entry(1)])

@@ -1,20 +1,11 @@
 """Migration 0004_staff_accounts builds exactly the staff tables the models describe."""
 
-from typing import Any
-
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import ombuds_cases.staff.models  # noqa: F401  (registers the staff tables)
-from ombuds_cases.models import Base
 from ombuds_shared.db import create_engine
-
-
-def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+from support.cases_schema import model_diff
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -27,6 +18,6 @@ async def test_migration_matches_the_staff_models(migrated_url: str) -> None:
         async with engine.connect() as connection:
             tables = await connection.run_sync(_tables)
             assert {"staff_accounts", "staff_training_attestations", "staff_sessions"} <= tables
-            assert await connection.run_sync(_diff) == []
+            assert await connection.run_sync(model_diff) == []
     finally:
         await engine.dispose()

@@ -15,6 +15,8 @@ def test_production_refuses_the_development_forms_secret(monkeypatch: pytest.Mon
     # Field encryption's own production key, so only the forms secret is missing here.
     monkeypatch.setenv("CASES_FIELD_KEYS", '{"2026-11": "' + "F" * 43 + '="}')
     monkeypatch.setenv("CASES_FIELD_KEY_ID", "2026-11")
+    # The blind index's own production key (privacy/), likewise.
+    monkeypatch.setenv("CASES_BLIND_INDEX_KEY", "B" * 43 + "=")
     monkeypatch.delenv("OMBUDS_FORMS_SECRET", raising=False)
     with pytest.raises(ValidationError, match="OMBUDS_FORMS_SECRET must be set in production"):
         Settings()
