@@ -79,7 +79,23 @@ def test_auditors_search_the_audit_trail_and_administrators_do_not() -> None:
 def test_administrators_manage_accounts_but_hold_no_case_or_audit_permission() -> None:
     admin = actor(Role.ADMINISTRATOR)
     held = {name for name in PERMISSIONS if can(admin, name, None)}
-    assert held == {"staff.read", "staff.manage", "training.attest"}
+    assert held == {
+        "staff.read",
+        "staff.manage",
+        "training.attest",
+        "directory.manage",
+        "routing.manage",
+    }
+
+
+def test_only_administrators_manage_the_directory_and_officers_refer() -> None:
+    assert {role for role in Role if can(actor(role), "directory.manage", None)} == {
+        Role.ADMINISTRATOR
+    }
+    assert {role for role in Role if can(actor(role), "referral.manage", None)} == {
+        Role.CASE_OFFICER,
+        Role.SUPERVISOR,
+    }
 
 
 def test_non_case_permissions_ignore_the_office() -> None:
