@@ -8,6 +8,7 @@ from ombuds_cases.ui import (
     action_pages,
     admin_pages,
     case_pages,
+    directory_pages,
     privacy_pages,
     reveal_pages,
     session_pages,
@@ -25,6 +26,7 @@ def install_staff_ui(app: FastAPI, forms: FormSettings) -> None:
         action_pages,
         reveal_pages,
         admin_pages,
+        directory_pages,
         privacy_pages,
     ):
         app.include_router(module.router)
