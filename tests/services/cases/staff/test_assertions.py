@@ -4,7 +4,10 @@ their role, permissions and office, which verifies with the published public key
 from datetime import timedelta
 
 import httpx
+import pytest
+from pydantic import SecretStr
 
+from ombuds_cases.config import Settings
 from ombuds_cases.staff.auth import SESSION_COOKIE
 from ombuds_cases.staff.policy import Office, Role
 from ombuds_shared.db import utcnow
@@ -14,7 +17,7 @@ from ombuds_shared.staff_assertions import (
     verify_assertion,
 )
 
-from .conftest import MakeStaff
+from .conftest import MakeStaff, platform
 
 ASSERTION = "/api/v1/staff/me/assertion"
 
@@ -75,3 +78,17 @@ async def test_only_the_referrals_audience_is_issued(
     response = await client.post(ASSERTION, json={"audience": "intake"}, headers=admin.headers)
     assert response.status_code == 422
     assert "audience" in response.text
+
+
+def test_production_refuses_the_development_signing_key_and_a_bad_one() -> None:
+    production = platform("production")
+    with pytest.raises(ValueError, match="set CASES_STAFF_ASSERTION_KEY"):
+        Settings(platform=production, dev_staff_token="a-real-staff-token")
+    with pytest.raises(ValueError, match="must be 32 bytes"):
+        Settings(staff_assertion_key=SecretStr("dG9vIHNob3J0"))
+    settings = Settings(
+        platform=production,
+        dev_staff_token="a-real-staff-token",
+        staff_assertion_key=SecretStr("S" * 43 + "="),
+    )
+    assert settings.staff_assertion_key.get_secret_value() == "S" * 43 + "="
