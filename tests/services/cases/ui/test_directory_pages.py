@@ -4,11 +4,14 @@ each through the referrals admin API with their signed assertion; others are ref
 when referrals is down the page says so."""
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 
 from ombuds_cases.staff.policy import Office, Role
@@ -167,3 +170,20 @@ async def test_the_page_says_so_when_referrals_is_down(
     added = await post_form(client, PAGE, PAGE, new_entry())
     assert added.status_code == 503
     assert "Nothing was changed" in added.text
+
+
+async def test_mismatched_assertion_keys_are_named_not_blamed_on_the_member(
+    app: FastAPI, referrals_db: str, signed_in: SignIn, seed_staff: SeedStaff
+) -> None:
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    settings = ReferralsSettings(
+        database_url=referrals_db,
+        run_worker=False,
+        platform=unreachable_platform(),
+        staff_assertion_public_key=base64.b64encode(other).decode(),
+    )
+    app.state.referrals_transport = httpx.ASGITransport(app=create_referrals_app(settings))
+    client = await signed_in(await seed_staff(Role.ADMINISTRATOR))
+    page = await client.get(PAGE)
+    assert page.status_code == 503
+    assert "REFERRALS_STAFF_ASSERTION_PUBLIC_KEY must be the public half" in page.text

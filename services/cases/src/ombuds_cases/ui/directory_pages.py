@@ -1,6 +1,7 @@
 """The directory admin page: offices and agencies, their channels and deadlines, and their
 API keys, managed through the referrals admin API as the signed-in administrator."""
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
@@ -13,6 +14,7 @@ from ombuds_cases.ui.case_pages import options, words
 from ombuds_cases.ui.pages import CheckedForm, FieldError, page_actor, render, see_other
 from ombuds_cases.ui.referrals_api import ReferralsAdmin, ReferralsRefused, ReferralsUnavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/staff/directory", include_in_schema=False)
 
 PERMISSION = "directory.manage"
@@ -31,10 +33,6 @@ TEXT_FIELDS = (
 )
 # Fields an edit may clear: an empty box removes that delivery channel.
 CLEARABLE = frozenset({"webhook_url", "email"})
-UNAVAILABLE = (
-    "The referrals service cannot be reached right now, so the directory cannot be shown or "
-    "changed. Nothing was changed; try again in a few minutes."
-)
 
 
 def _field_id(prefix: str, name: str) -> str:
@@ -98,11 +96,12 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     entries: list[dict[str, Any]] = []
-    unavailable = False
+    unavailable: str | None = None
     try:
         entries = await ReferralsAdmin(request, actor).entries()
-    except ReferralsUnavailable:
-        unavailable = True
+    except ReferralsUnavailable as error:
+        log.warning("directory page: referrals unavailable (%s)", error)
+        unavailable = error.message
     except ReferralsRefused as error:
         problems = [*(problems or []), FieldError("directory-heading", error.detail)]
     chosen = next((entry for entry in entries if entry["id"] == editing), None)
@@ -111,7 +110,7 @@ async def _page(
         "directory.html",
         {
             "entries": entries,
-            "unavailable": UNAVAILABLE if unavailable else None,
+            "unavailable": unavailable,
             "kept": _typed_again(values or {}),
             "issued": issued,
             "editing": chosen,

@@ -20,8 +20,24 @@ from ombuds_shared.db import utcnow
 DIRECTORY = "/api/v1/admin/directory"
 
 
+UNREACHABLE = (
+    "The referrals service cannot be reached right now, so the directory cannot be shown or "
+    "changed. Nothing was changed; try again in a few minutes."
+)
+KEYS_MISMATCHED = (
+    "The referrals service did not accept this page's signed staff assertion, so the "
+    "directory cannot be shown or changed: REFERRALS_STAFF_ASSERTION_PUBLIC_KEY must be the "
+    "public half of CASES_STAFF_ASSERTION_KEY. Nothing was changed."
+)
+
+
 class ReferralsUnavailable(Exception):
-    """The referrals service did not answer, or failed: nothing is known to have changed."""
+    """The referrals service did not answer, failed, or refused our assertion: nothing is
+    known to have changed. `message` says so to the member."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(cause)
+        self.message = message
 
 
 @dataclass
@@ -78,9 +94,12 @@ class ReferralsAdmin:
             ) as client:
                 response = await client.request(method, path, json=body)
         except httpx.HTTPError as error:
-            raise ReferralsUnavailable(str(error) or type(error).__name__) from error
+            raise ReferralsUnavailable(UNREACHABLE, repr(error)) from error
         if response.status_code >= 500:
-            raise ReferralsUnavailable(f"HTTP {response.status_code}")
+            raise ReferralsUnavailable(UNREACHABLE, f"HTTP {response.status_code}")
+        if response.status_code == 401:
+            # Not the member's fault: the two services' assertion keys do not match.
+            raise ReferralsUnavailable(KEYS_MISMATCHED, response.text)
         if response.status_code >= 400:
             raise _refusal(response)
         return response.json()
