@@ -13,7 +13,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ombuds_cases.audit.models import AuditRecord
 from ombuds_cases.staff.policy import Office, Role
 from ombuds_devstack.processes import free_port
 from ombuds_referrals.config import Settings as ReferralsSettings
@@ -87,9 +90,13 @@ async def test_an_administrator_sees_every_entry_with_channels_and_deadlines(
 
 
 async def test_add_edit_disable_and_issue_a_key_through_the_referrals_api(
-    referrals: httpx.AsyncClient, signed_in: SignIn, seed_staff: SeedStaff
+    referrals: httpx.AsyncClient,
+    signed_in: SignIn,
+    seed_staff: SeedStaff,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    client = await signed_in(await seed_staff(Role.ADMINISTRATOR))
+    admin = await seed_staff(Role.ADMINISTRATOR)
+    client = await signed_in(admin)
     body = new_entry()
     added = await post_form(client, PAGE, PAGE, body)
     assert added.status_code == 303, added.text
@@ -118,6 +125,22 @@ async def test_add_edit_disable_and_issue_a_key_through_the_referrals_api(
     disabled = await post_form(client, PAGE, f"{edit}/disable", {})
     assert disabled.status_code == 303
     assert (await entry_of(referrals, body["id"]))["disabled"] is True
+
+    async with session_factory() as session:
+        audited = (
+            await session.execute(
+                select(AuditRecord.action, AuditRecord.record_type, AuditRecord.actor)
+                .where(AuditRecord.record_id == body["id"])
+                .order_by(AuditRecord.sequence)
+            )
+        ).all()
+    assert [(action, kind) for action, kind, _ in audited] == [
+        ("create", "directory_entry"),
+        ("update", "directory_entry"),
+        ("create", "agency_api_key"),
+        ("update", "directory_entry"),
+    ]
+    assert {actor for _, _, actor in audited} == {admin.email}
 
 
 async def test_refused_fields_are_named_and_what_was_typed_is_kept(
