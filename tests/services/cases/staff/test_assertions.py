@@ -8,8 +8,10 @@ import pytest
 from pydantic import SecretStr
 
 from ombuds_cases.config import Settings
+from ombuds_cases.staff import assertions
+from ombuds_cases.staff.__main__ import main as staff_command
 from ombuds_cases.staff.auth import SESSION_COOKIE
-from ombuds_cases.staff.policy import Office, Role
+from ombuds_cases.staff.policy import Office, Role, StaffActor
 from ombuds_shared.db import utcnow
 from ombuds_shared.staff_assertions import (
     DEVELOPMENT_PUBLIC_KEY,
@@ -92,3 +94,21 @@ def test_production_refuses_the_development_signing_key_and_a_bad_one() -> None:
         staff_assertion_key=SecretStr("S" * 43 + "="),
     )
     assert settings.staff_assertion_key.get_secret_value() == "S" * 43 + "="
+
+
+def test_the_assertion_key_command_prints_a_pair_that_verifies(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert staff_command(["assertion-key"]) == 0
+    printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    private, public = (
+        printed["CASES_STAFF_ASSERTION_KEY"],
+        printed["REFERRALS_STAFF_ASSERTION_PUBLIC_KEY"],
+    )
+    actor = StaffActor("id", "admin@agency.example.gov", "A", Role.ADMINISTRATOR, None)
+    now = utcnow()
+    token = assertions.issue(private, actor, "referrals", now, timedelta(minutes=5))
+    assert verify_assertion(token, load_public_key(public), "referrals", now).username == (
+        "admin@agency.example.gov"
+    )
+    assert public != DEVELOPMENT_PUBLIC_KEY

@@ -4,7 +4,16 @@ A signed-in member gets a short-lived token naming their email, role, permission
 the other service verifies it with the public key (`ombuds_shared.staff_assertions`).
 """
 
+import base64
 from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from ombuds_cases.staff.policy import PERMISSIONS, StaffActor, holds
 from ombuds_shared.staff_assertions import StaffAssertion, load_private_key, sign_assertion
@@ -35,3 +44,11 @@ def issue(
     return sign_assertion(
         load_private_key(signing_key), assertion_for(actor, audience, now, lifetime)
     )
+
+
+def new_key_pair() -> tuple[str, str]:
+    """A fresh (private, public) key pair, each base64 of its 32 raw bytes."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(private).decode(), base64.b64encode(public).decode()
