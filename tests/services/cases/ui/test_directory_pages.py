@@ -143,6 +143,16 @@ async def test_add_edit_disable_and_issue_a_key_through_the_referrals_api(
     assert {actor for _, _, actor in audited} == {admin.email}
 
 
+async def test_editing_an_unknown_entry_says_so(
+    referrals: httpx.AsyncClient, signed_in: SignIn, seed_staff: SeedStaff
+) -> None:
+    client = await signed_in(await seed_staff(Role.ADMINISTRATOR))
+    page = await client.get(f"{PAGE}/no-such-agency")
+    assert page.status_code == 404
+    assert "The directory has no entry &#39;no-such-agency&#39;." in page.text
+    assert 'id="edit-heading"' not in page.text
+
+
 async def test_refused_fields_are_named_and_what_was_typed_is_kept(
     referrals: httpx.AsyncClient, signed_in: SignIn, seed_staff: SeedStaff
 ) -> None:

@@ -105,6 +105,9 @@ async def _page(
     except ReferralsRefused as error:
         problems = [*(problems or []), FieldError("directory-heading", error.detail)]
     chosen = next((entry for entry in entries if entry["id"] == editing), None)
+    if editing is not None and chosen is None and unavailable is None:
+        missing = FieldError("directory-heading", f"The directory has no entry {editing!r}.")
+        problems, status_code = [*(problems or []), missing], status.HTTP_404_NOT_FOUND
     return render(
         request,
         "directory.html",
