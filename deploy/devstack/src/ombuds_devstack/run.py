@@ -163,6 +163,8 @@ class Stack:
             "INTAKE_PUBLIC_URL": portal,
             # A request for information's reply link is a page of that portal too.
             "NOTIFICATIONS_PORTAL_URL": portal,
+            # The staff UI's directory page calls the referrals admin API server-side.
+            "CASES_REFERRALS_URL": f"http://127.0.0.1:{config.service_ports['referrals']}",
         }
         env.update({f"{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
         return env

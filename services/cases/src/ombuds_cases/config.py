@@ -8,9 +8,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ombuds_cases.audit.config import AuditSettings
 from ombuds_cases.crypto.config import FieldEncryptionSettings
 from ombuds_cases.privacy.config import BlindIndexSettings
+from ombuds_cases.staff.assertions import DEVELOPMENT_ASSERTION_KEY
 from ombuds_shared.forms import FormSettings
 from ombuds_shared.retention_contracts import DEFAULT_RETENTION_YEARS
 from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.staff_assertions import load_private_key
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
 
@@ -38,6 +40,14 @@ class Settings(BaseSettings):
     # CASES_RETENTION_YEARS: how long a closed case is kept before its purge (PIA 5.1: five).
     # Read when a case's Retention run starts; runs already sleeping keep their own period.
     retention_years: int = Field(default=DEFAULT_RETENTION_YEARS, ge=1, le=100)
+    # Signed staff assertions (ombuds_cases.staff.assertions): CASES_STAFF_ASSERTION_KEY is the
+    # Ed25519 private key, base64 of 32 bytes (its public half goes in
+    # REFERRALS_STAFF_ASSERTION_PUBLIC_KEY); the development key is refused in production.
+    staff_assertion_key: SecretStr = SecretStr(DEVELOPMENT_ASSERTION_KEY)
+    staff_assertion_minutes: int = Field(default=5, ge=1, le=15)
+    # Where the staff UI's directory page reaches the referrals admin API (server-side).
+    referrals_url: str = "http://127.0.0.1:8002"
+    referrals_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # CASES_FIELD_KEYS / CASES_FIELD_KEY_ID: master keys for identity numbers and birth dates.
@@ -56,6 +66,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set CASES_DEV_STAFF_TOKEN: the development token is refused in production"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _usable_assertion_key(self) -> Self:
+        key = self.staff_assertion_key.get_secret_value()
+        if self.platform.environment == "production" and key == DEVELOPMENT_ASSERTION_KEY:
+            raise ValueError(
+                "set CASES_STAFF_ASSERTION_KEY: the development key is refused in production"
+            )
+        load_private_key(key)
         return self
 
     @model_validator(mode="after")

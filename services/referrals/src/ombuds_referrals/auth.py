@@ -1,18 +1,30 @@
-"""Who may call: staff (a bearer token until roles arrive) and agencies (their API keys)."""
+"""Who may call: staff (signed staff assertions from the cases service, which owns roles) and
+agencies (their API keys)."""
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
+from ombuds_referrals.config import Settings
 from ombuds_referrals.models import AgencyApiKey, DirectoryEntry
+from ombuds_shared.db import utcnow
 from ombuds_shared.http import SessionFactoryDep
+from ombuds_shared.staff_assertions import InvalidAssertion, load_public_key, verify_assertion
 
 bearer = HTTPBearer(auto_error=False)
 KEY_PREFIX = "omb"
+# The audience the cases service names in assertions meant for this service.
+AUDIENCE = "referrals"
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+# What this service's staff API asks of a caller (the cases service's permission table).
+DIRECTORY_MANAGE = "directory.manage"
+ROUTING_MANAGE = "routing.manage"
+REFERRAL_MANAGE = "referral.manage"
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -23,13 +35,45 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-async def require_staff(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    expected: str = request.app.state.settings.dev_staff_token
-    if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
-        raise _unauthorized("A staff bearer token is required.")
+def _is_development_token(settings: Settings, token: str) -> bool:
+    """The development token counts only where the environment is development or test."""
+    return settings.platform.environment in DEVELOPMENT_ENVIRONMENTS and secrets.compare_digest(
+        token.encode(), settings.dev_staff_token.encode()
+    )
+
+
+def require_staff(permission: str) -> Callable[..., Awaitable[str]]:
+    """A dependency letting through staff whose signed assertion grants `permission`: 401
+    without a valid, current assertion, 403 when the role lacks the permission. It answers the
+    caller's username ("development" for the development token)."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
+        if credentials is None:
+            raise _unauthorized("A staff assertion from the cases service is required.")
+        settings: Settings = request.app.state.settings
+        if _is_development_token(settings, credentials.credentials):
+            return "development"
+        try:
+            assertion = verify_assertion(
+                credentials.credentials,
+                load_public_key(settings.staff_assertion_public_key),
+                AUDIENCE,
+                utcnow(),
+            )
+        except InvalidAssertion as error:
+            raise _unauthorized(f"The staff assertion is refused: {error}.") from error
+        if permission not in assertion.permissions:
+            roles = ", ".join(assertion.roles) or "no role"
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"A {roles} may not use {permission}.",
+            )
+        return assertion.username
+
+    return dependency
 
 
 def new_api_key() -> tuple[str, str, str]:
@@ -69,5 +113,7 @@ async def require_agency(
     return str(row.id)
 
 
-StaffDep = Depends(require_staff)
+DirectoryStaff = Depends(require_staff(DIRECTORY_MANAGE))
+RoutingStaff = Depends(require_staff(ROUTING_MANAGE))
+ReferralStaff = Depends(require_staff(REFERRAL_MANAGE))
 AgencyDep = Annotated[str, Depends(require_agency)]

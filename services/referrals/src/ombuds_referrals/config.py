@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombuds_shared.settings import PlatformSettings
+from ombuds_shared.staff_assertions import DEVELOPMENT_PUBLIC_KEY, load_public_key
 
 DEVELOPMENT_STAFF_TOKEN = "dev-staff-token"
 
@@ -14,8 +15,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REFERRALS_", extra="ignore")
 
     database_url: str = "sqlite:///.data/referrals.db"
-    # The bearer token of the staff and directory admin APIs until staff roles reach this
-    # service; the development value is refused in production.
+    # Staff call the staff and directory admin APIs with a signed staff assertion from the
+    # cases service, verified with this Ed25519 public key (base64 of 32 bytes: the public half
+    # of CASES_STAFF_ASSERTION_KEY); the development key is refused in production.
+    staff_assertion_public_key: str = DEVELOPMENT_PUBLIC_KEY
+    # Accepted as a caller with every permission in development and test only (never in
+    # production, whatever its value), as in the cases service.
     dev_staff_token: str = DEVELOPMENT_STAFF_TOKEN
     # Run the referrals activities (deliveries, timer steps) in the service process.
     run_worker: bool = True
@@ -23,12 +28,14 @@ class Settings(BaseSettings):
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> Self:
+    def _usable_assertion_key(self) -> Self:
         if (
             self.platform.environment == "production"
-            and self.dev_staff_token == DEVELOPMENT_STAFF_TOKEN
+            and self.staff_assertion_public_key == DEVELOPMENT_PUBLIC_KEY
         ):
             raise ValueError(
-                "set REFERRALS_DEV_STAFF_TOKEN: the development token is refused in production"
+                "set REFERRALS_STAFF_ASSERTION_PUBLIC_KEY: the development key is refused in "
+                "production"
             )
+        load_public_key(self.staff_assertion_public_key)
         return self

@@ -20,6 +20,8 @@ PRODUCTION_KEY = "E" * 43 + "="
 def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("CASES_DEV_STAFF_TOKEN", "a-real-staff-token")
+    monkeypatch.setenv("CASES_STAFF_ASSERTION_KEY", "S" * 43 + "=")
+    monkeypatch.setenv("CASES_BLIND_INDEX_KEY", "B" * 43 + "=")
     # Field encryption's own production key, so only the audit key is missing here.
     monkeypatch.setenv("CASES_FIELD_KEYS", f'{{"2026-11": "{PRODUCTION_KEY}"}}')
     monkeypatch.setenv("CASES_FIELD_KEY_ID", "2026-11")

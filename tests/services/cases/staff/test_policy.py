@@ -86,6 +86,18 @@ def test_administrators_manage_accounts_but_hold_no_case_or_audit_permission() -
         "training.attest",
         "retention.hold",
         "retention.read",
+        "directory.manage",
+        "routing.manage",
+    }
+
+
+def test_only_administrators_manage_the_directory_and_officers_refer() -> None:
+    assert {role for role in Role if can(actor(role), "directory.manage", None)} == {
+        Role.ADMINISTRATOR
+    }
+    assert {role for role in Role if can(actor(role), "referral.manage", None)} == {
+        Role.CASE_OFFICER,
+        Role.SUPERVISOR,
     }
 
 

@@ -21,6 +21,8 @@ from .conftest import PASSWORD, MakeStaff, SessionFactory, Staffer, app_client, 
 
 FIELD = Office.FIELD_OPERATIONS
 STAFF_LIST = "/api/v1/staff"
+# Any 32 bytes (base64) but the published development key.
+PRODUCTION_ASSERTION_KEY = "S" * 43 + "="
 
 
 def sign_in_body(staffer: Staffer, **overrides: str) -> dict[str, str]:
@@ -216,6 +218,7 @@ async def test_the_development_token_is_refused_in_production(
     settings = Settings(
         database_url=migrated_url,
         dev_staff_token="a-token-someone-left-set",
+        staff_assertion_key=PRODUCTION_ASSERTION_KEY,
         run_worker=False,
         platform=platform("production"),
     )
@@ -227,7 +230,7 @@ async def test_the_development_token_is_refused_in_production(
 
 def test_production_refuses_the_default_development_token() -> None:
     with pytest.raises(ValueError, match="CASES_DEV_STAFF_TOKEN"):
-        Settings(platform=platform("production"))
+        Settings(platform=platform("production"), staff_assertion_key=PRODUCTION_ASSERTION_KEY)
 
 
 async def test_five_wrong_tries_lock_the_account_for_a_while(

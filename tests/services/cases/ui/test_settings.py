@@ -11,6 +11,8 @@ FORMS_SECRET = "a-production-form-secret-of-32-characters-or-more"
 def test_production_refuses_the_development_forms_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMBUDS_ENV", "production")
     monkeypatch.setenv("CASES_DEV_STAFF_TOKEN", "a-real-staff-token")
+    monkeypatch.setenv("CASES_STAFF_ASSERTION_KEY", "S" * 43 + "=")
+    monkeypatch.setenv("CASES_BLIND_INDEX_KEY", "B" * 43 + "=")
     monkeypatch.setenv("CASES_AUDIT_SIGNING_KEY", "E" * 43 + "=")
     # Field encryption's own production key, so only the forms secret is missing here.
     monkeypatch.setenv("CASES_FIELD_KEYS", '{"2026-11": "' + "F" * 43 + '="}')

@@ -1,4 +1,5 @@
-"""`python -m ombuds_cases.staff create-admin --email ... --name ...`: the first administrator.
+"""`python -m ombuds_cases.staff create-admin --email ... --name ...`: the first administrator;
+`python -m ombuds_cases.staff assertion-key`: a new staff assertion key pair.
 
 Prints a one-time password and the TOTP URI, once; nothing else can show them again. The
 administrator's privacy training is recorded as completed on `--trained-on` (default today),
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from ombuds_cases.config import Settings
 from ombuds_cases.migrate import MIGRATIONS
 from ombuds_cases.staff import service
+from ombuds_cases.staff.assertions import new_key_pair
 from ombuds_shared.db import UnitOfWork, create_engine, create_session_factory, utcnow
 from ombuds_shared.http import ServiceError
 from ombuds_shared.migrations import upgrade_to_head
@@ -60,7 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=today,
         help="day the privacy awareness course was completed (default: today)",
     )
+    commands.add_parser(
+        "assertion-key",
+        help="print a new staff assertion key pair: CASES_STAFF_ASSERTION_KEY for the cases "
+        "service and its public half, REFERRALS_STAFF_ASSERTION_PUBLIC_KEY, for referrals",
+    )
     args = parser.parse_args(argv)
+    if args.command == "assertion-key":
+        private, public = new_key_pair()
+        print(f"CASES_STAFF_ASSERTION_KEY={private}")
+        print(f"REFERRALS_STAFF_ASSERTION_PUBLIC_KEY={public}")
+        return 0
     settings = Settings()
     # Safe to repeat; lets the command run before the service has ever started.
     upgrade_to_head(MIGRATIONS, settings.database_url)

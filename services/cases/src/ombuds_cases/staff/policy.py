@@ -7,7 +7,8 @@ Office scope, decided here once:
 - Records, privacy and security officers work agency-wide and carry no office.
 - A case not yet routed to an office is reachable only by agency-wide actors of an allowed
   role: an office-bound actor is refused until the case is routed to their office.
-- Permissions outside `case.*` (staff, audit, training, retention) carry no case office.
+- Permissions outside `case.*` (staff, audit, training, retention, directory, routing,
+  referral) carry no case office.
 The development bearer token (development and test only) is an actor with every permission.
 """
 
@@ -88,6 +89,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.read": frozenset({_R.SUPERVISOR, _R.SECURITY_OFFICER, _R.ADMINISTRATOR}),
     "staff.manage": frozenset({_R.SUPERVISOR, _R.ADMINISTRATOR}),
     "training.attest": frozenset({_R.SUPERVISOR, _R.ADMINISTRATOR}),
+    # The referrals service's staff API, through signed staff assertions: the directory of
+    # offices and agencies (and their API keys), the routing rules, and referring a case
+    # (routing suggestions and decisions, referrals, recalls).
+    "directory.manage": frozenset({_R.ADMINISTRATOR}),
+    "routing.manage": frozenset({_R.SUPERVISOR, _R.ADMINISTRATOR}),
+    "referral.manage": frozenset({_R.CASE_OFFICER, _R.SUPERVISOR}),
 }
 
 

@@ -9,15 +9,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from ombuds_cases.audit.dependencies import Actor, AuditDep
-from ombuds_cases.staff import errors, repository, service, signin
+from ombuds_cases.staff import assertions, errors, repository, service, signin
 from ombuds_cases.staff.auth import (
     SESSION_COOKIE,
+    CurrentStaff,
     SignedInDep,
     permitted,
 )
 from ombuds_cases.staff.models import StaffAccount
 from ombuds_cases.staff.policy import PERMISSIONS, Office, Role, StaffActor, holds
 from ombuds_cases.staff.schemas import (
+    AssertionIssued,
+    AssertionRequest,
     Me,
     NewStaffRequest,
     PasswordChange,
@@ -172,6 +175,21 @@ async def change_password(
         own = audit.naming(Actor(signed.actor.email, signed.actor.role.value))
         await own.append_in(uow.session, "update", "staff", signed.actor.staff_id, ["password"])
         await uow.commit()
+
+
+@router.post("/me/assertion", response_model=AssertionIssued, status_code=status.HTTP_201_CREATED)
+async def issue_assertion(
+    body: AssertionRequest, actor: CurrentStaff, request: Request
+) -> AssertionIssued:
+    """A short-lived signed token naming the caller's role, permissions and office, for the
+    referrals service's staff API (it verifies it with the public key alone)."""
+    settings = request.app.state.settings
+    now = utcnow()
+    lifetime = timedelta(minutes=settings.staff_assertion_minutes)
+    token = assertions.issue(
+        settings.staff_assertion_key.get_secret_value(), actor, body.audience, now, lifetime
+    )
+    return AssertionIssued(assertion=token, audience=body.audience, expires_at=now + lifetime)
 
 
 @router.get("", response_model=StaffPage)

@@ -1,7 +1,7 @@
 """Request and response bodies of the staff API."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -98,3 +98,15 @@ class TotpEnrolled(BaseModel):
 class PasswordChange(_Strict):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class AssertionRequest(_Strict):
+    audience: Literal["referrals"] = "referrals"
+
+
+class AssertionIssued(BaseModel):
+    """A signed staff assertion: send it as `Authorization: Bearer ...` to that service."""
+
+    assertion: str
+    audience: str
+    expires_at: datetime

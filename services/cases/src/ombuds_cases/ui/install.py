@@ -8,6 +8,7 @@ from ombuds_cases.ui import (
     action_pages,
     admin_pages,
     case_pages,
+    directory_pages,
     oidc_pages,
     privacy_pages,
     records_pages,
@@ -28,6 +29,7 @@ def install_staff_ui(app: FastAPI, forms: FormSettings) -> None:
         action_pages,
         reveal_pages,
         admin_pages,
+        directory_pages,
         privacy_pages,
         records_pages,
     ):

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from ombuds_referrals.auth import StaffDep
+from ombuds_referrals.auth import DirectoryStaff
 from ombuds_referrals.directory import service
 from ombuds_referrals.directory.schemas import (
     ApiKeyIssued,
@@ -15,7 +15,9 @@ from ombuds_referrals.directory.schemas import (
 from ombuds_shared.db import UnitOfWork, utcnow
 from ombuds_shared.http import SessionFactoryDep
 
-router = APIRouter(prefix="/api/v1/admin/directory", tags=["directory"], dependencies=[StaffDep])
+router = APIRouter(
+    prefix="/api/v1/admin/directory", tags=["directory"], dependencies=[DirectoryStaff]
+)
 
 
 @router.get("", response_model=list[DirectoryEntryView])

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from ombuds_referrals.auth import StaffDep
+from ombuds_referrals.auth import ReferralStaff
 from ombuds_referrals.models import Referral
 from ombuds_referrals.referral import service
 from ombuds_referrals.referral.schemas import RecallRequest, ReferralCreate, ReferralView
@@ -17,7 +17,7 @@ from ombuds_shared.http import ServiceError, SessionFactoryDep
 from ombuds_shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"], dependencies=[StaffDep])
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"], dependencies=[ReferralStaff])
 
 
 class InvalidControlNumberError(ServiceError):

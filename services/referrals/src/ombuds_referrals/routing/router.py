@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from ombuds_referrals.auth import StaffDep
+from ombuds_referrals.auth import ReferralStaff, RoutingStaff
 from ombuds_referrals.routing import service
 from ombuds_referrals.routing.schemas import (
     CaseToRoute,
@@ -20,9 +20,9 @@ from ombuds_referrals.routing.schemas import (
 from ombuds_shared.db import UnitOfWork
 from ombuds_shared.http import ServiceError, SessionFactoryDep
 
-router = APIRouter(prefix="/api/v1/routing", tags=["routing"], dependencies=[StaffDep])
+router = APIRouter(prefix="/api/v1/routing", tags=["routing"], dependencies=[ReferralStaff])
 admin_router = APIRouter(
-    prefix="/api/v1/admin/routing-rules", tags=["routing"], dependencies=[StaffDep]
+    prefix="/api/v1/admin/routing-rules", tags=["routing"], dependencies=[RoutingStaff]
 )
 
 
