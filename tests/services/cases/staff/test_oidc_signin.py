@@ -361,6 +361,8 @@ def test_the_issuer_needs_the_client_and_https_in_production() -> None:
         Settings.model_validate(
             {
                 "dev_staff_token": "a-production-token",
+                # The staff assertion key's own production value, so only the issuer is wrong.
+                "staff_assertion_key": "S" * 43 + "=",
                 "platform": platform("production"),
                 "staff_oidc_issuer": "http://login.example.gov",
                 "staff_oidc_client_id": "ombuds",
