@@ -1,6 +1,7 @@
 """The cases service: opens cases from submissions, starts their workflows, serves staff."""
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -57,6 +58,7 @@ from ombuds_shared.telemetry import setup_tracing
 from ombuds_shared.temporal import TemporalConnection
 
 SERVICE_NAME = "ombuds-cases"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,8 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Identity values stored before field encryption are sealed before anyone reads them.
         await seal_existing(session_factory, keyring)
         blind_key = settings.blind_index.raw_key()
-        # Cases opened before the blind index existed are indexed before anyone searches.
-        await backfill_if_empty(session_factory, blind_key, keyring)
         opener = SubmissionHandler(session_factory, temporal, keyring, blind_key)
         signals = SignalSender(session_factory, temporal, retention_years=settings.retention_years)
         self_service = SelfServiceHandler(session_factory, signals, keyring, blind_key)
@@ -111,7 +111,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 client, CaseActivities(session_factory), RetentionActivities(session_factory)
             ).run()
 
-        loops = [temporal.run(), relay.run(), consumer.run(), audit.run(), signals.run()]
+        async def index_cases_opened_before_the_blind_index() -> None:
+            # In the background: a large database would hold start-up (and health checks) for
+            # minutes; a Privacy Act search misses those cases only until it ends.
+            indexed = await backfill_if_empty(session_factory, blind_key, keyring)
+            if indexed:
+                log.info("blind index: %d cases opened before it existed are indexed", indexed)
+
+        loops = [
+            temporal.run(),
+            relay.run(),
+            consumer.run(),
+            audit.run(),
+            signals.run(),
+            index_cases_opened_before_the_blind_index(),
+        ]
         if settings.run_worker:
             loops.append(run_worker())
         async with running(*loops):
