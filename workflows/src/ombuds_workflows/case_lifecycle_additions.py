@@ -8,7 +8,7 @@ Deterministic code only, like the workflow itself.
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -250,9 +250,9 @@ class CaseLifecycleAdditions:
 
     @workflow.query(name=SERVICE_LEVELS_QUERY)
     def service_levels(self, at: datetime | None = None) -> ServiceLevels:
-        """The clocks as of `at` (the caller's clock), or of the later of workflow.now() and
-        the wall clock: workflow.now() is the time of the last workflow task, days old for an
-        idle case, and a query changes nothing, so it may read the wall clock."""
+        """The clocks as of `at`, the caller's clock: workflow.now() is the time of the last
+        workflow task, days old for an idle case, so callers (the cases service, an operator's
+        `temporal workflow query --input`) pass the time they ask at; without it, that task's."""
         levels = self._levels
         if levels is None:
             return ServiceLevels(
@@ -262,10 +262,7 @@ class CaseLifecycleAdditions:
                 paused=False,
                 detail="started before service levels were tracked",
             )
-        if at is None:
-            with workflow.unsafe.sandbox_unrestricted():
-                at = max(workflow.now(), datetime.now(UTC))
-        now = at
+        now = at or workflow.now()
         return ServiceLevels(
             control_number=self._control_number,
             status=self._status,
